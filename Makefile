@@ -1,0 +1,43 @@
+# modelsurg: build, test and demo. Every target installs what it needs.
+SHELL := /bin/bash
+GO ?= go
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_STAMP := /usr/include/hdf5/serial/hdf5.h
+export CGO_CFLAGS ?= -I/usr/include/hdf5/serial
+export CGO_LDFLAGS ?= -L/usr/lib/x86_64-linux-gnu/hdf5/serial
+
+.PHONY: build test gotest interop venv deps demo bench clean fixtures
+
+build: deps
+	$(GO) build -o bin/modelsurg ./cmd/modelsurg
+
+# deps installs the HDF5 C library headers when they are missing.
+deps: $(APT_STAMP)
+$(APT_STAMP):
+	@if ! command -v apt-get >/dev/null; then echo "install libhdf5-dev (HDF5 >= 1.10) by hand" >&2; exit 1; fi
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libhdf5-dev >/dev/null
+
+# venv: the Keras oracle (tests and fixture generators only).
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-test.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+test: build venv gotest interop
+
+gotest: deps
+	$(GO) vet ./...
+	@fmt=$$(gofmt -l cmd internal); if [ -n "$$fmt" ]; then echo "gofmt: $$fmt"; exit 1; fi
+	$(GO) test -count=1 ./...
+
+interop: build venv
+	$(PY) -m pytest -q tests/interop
+
+fixtures: venv
+	$(PY) testdata/gen_fixtures.py
+
+clean:
+	rm -rf bin .cache

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// outFlags are the output options every writing command shares.
+type outFlags struct {
+	path  string
+	force bool
+}
+
+func (o *outFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.path, "output", "o", "", "output .h5 file (required)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "replace the output file if it exists")
+}
+
+func (o *outFlags) check() error {
+	if o.path == "" {
+		return usagef("missing -o OUT.h5")
+	}
+	return nil
+}
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,284 @@
+// Package h5model converts Keras .h5 files to and from model.Model. It
+// reads the config and the weights' shapes, never the weight data: weights
+// stay references into the source file until Save copies them file to file.
+// All cgo lives here.
+package h5model
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/hdf5"
+
+	"github.com/modelsurg/modelsurg/internal/model"
+)
+
+var (
+	// ErrNotHDF5 is returned for a file that is not HDF5 at all.
+	ErrNotHDF5 = errors.New("not an HDF5 file")
+	// ErrNotKeras is returned for an HDF5 file that holds no Keras model or weights.
+	ErrNotKeras = errors.New("not a Keras model file (no model_config and no layer_names)")
+)
+
+// File is an open Keras .h5 file.
+type File struct {
+	Path string
+	f    *hdf5.File
+	// Model is the parsed model_config; nil for a weights-only file.
+	Model *model.Model
+	// KerasVersion is the root keras_version attribute ("" if absent).
+	KerasVersion string
+	// LayerNames is the saved layer_names list, in file order.
+	LayerNames []string
+	// Groups maps each layer_names entry to its weights as saved.
+	Groups map[string][]*model.Weight
+	// HasTrainingConfig and HasOptimizer report what the file carries.
+	HasTrainingConfig, HasOptimizer bool
+	weightsRoot string // "model_weights", or "" (the root) for weights-only files
+}
+
+// src locates one weight dataset in a source file.
+type src struct {
+	file  *File
+	group string // layer group under the weights root
+	path  string // dataset path relative to the group
+}
+
+// WeightsOnly reports a weights-only file (keras.applications layout).
+func (f *File) WeightsOnly() bool { return f.Model == nil }
+
+// Open reads the structure of a Keras .h5 file: config, layer names and
+// weight shapes. Errors name the file.
+func Open(path string) (*File, error) {
+	leave := enter()
+	defer leave()
+	if err := checkReadable(path); err != nil {
+		return nil, err
+	}
+	if !hdf5.IsHDF5(path) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotHDF5)
+	}
+	hf, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot open HDF5 file (truncated or damaged?)", path)
+	}
+	f := &File{Path: path, f: hf}
+	if err := f.read(); err != nil {
+		hf.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+func checkReadable(path string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s: %w", path, pe.Err)
+		}
+		return err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s: is a directory", path)
+	}
+	if st.Size() == 0 {
+		return fmt.Errorf("%s: %w (empty file)", path, ErrNotHDF5)
+	}
+	var sig [8]byte
+	if _, err := io.ReadFull(fh, sig[:]); err != nil || string(sig[:]) != "\x89HDF\r\n\x1a\n" {
+		// HDF5 allows a user block before the signature; let the library decide.
+		return nil
+	}
+	return nil
+}
+
+// Close releases the file.
+func (f *File) Close() error {
+	leave := enter()
+	defer leave()
+	return f.f.Close()
+}
+
+func (f *File) root() hid { return hid(f.f.ID()) }
+
+func (f *File) read() error {
+	names, err := attrNames(f.root())
+	if err != nil {
+		return err
+	}
+	has := map[string]bool{}
+	for _, n := range names {
+		has[n] = true
+	}
+	if has["keras_version"] {
+		if v, _, err := readStrings(f.root(), "keras_version"); err == nil && len(v) == 1 {
+			f.KerasVersion = v[0]
+		}
+	}
+	f.HasTrainingConfig = has["training_config"]
+	f.HasOptimizer = objKind(f.root(), "optimizer_weights") == kindGroup
+	switch {
+	case has["model_config"]:
+		cfg, scalar, err := readStrings(f.root(), "model_config")
+		if err != nil || !scalar || len(cfg) != 1 {
+			return errors.New("model_config is not a string attribute")
+		}
+		m, err := model.Parse([]byte(cfg[0]), dialectOf(f.KerasVersion, cfg[0]))
+		if err != nil {
+			return err
+		}
+		f.Model = m
+		if objKind(f.root(), "model_weights") != kindGroup {
+			return errors.New("model_config present but no model_weights group")
+		}
+		f.weightsRoot = "model_weights"
+	case has["layer_names"] || has["layer_names0"]:
+		f.weightsRoot = ""
+	default:
+		return ErrNotKeras
+	}
+	return f.readWeights()
+}
+
+// dialectOf decides the config dialect: the writer's keras_version, or the
+// config's own markers when the version is missing.
+func dialectOf(version, cfg string) model.Dialect {
+	if version != "" {
+		if strings.HasPrefix(version, "3") {
+			return model.Keras3
+		}
+		return model.Keras2
+	}
+	if strings.Contains(cfg, `"__keras_tensor__"`) || strings.Contains(cfg, `"batch_shape"`) {
+		return model.Keras3
+	}
+	return model.Keras2
+}
+
+func (f *File) weightsGroup() (hid, func(), error) {
+	if f.weightsRoot == "" {
+		return f.root(), func() {}, nil
+	}
+	g, err := f.f.OpenGroup(f.weightsRoot)
+	if err != nil {
+		return -1, nil, fmt.Errorf("cannot open group %q", f.weightsRoot)
+	}
+	return hid(g.ID()), func() { g.Close() }, nil
+}
+
+func (f *File) readWeights() error {
+	wg, closeWG, err := f.weightsGroup()
+	if err != nil {
+		return err
+	}
+	defer closeWG()
+	names, err := readChunked(wg, "layer_names")
+	if err != nil {
+		return err
+	}
+	f.LayerNames = names
+	f.Groups = map[string][]*model.Weight{}
+	for _, name := range names {
+		if _, dup := f.Groups[name]; dup {
+			return fmt.Errorf("layer_names lists %q twice", name)
+		}
+		if objKind(wg, name) != kindGroup {
+			return fmt.Errorf("layer %q: layer_names lists it but the file has no weights group for it", name)
+		}
+		ws, err := f.readGroup(wg, name)
+		if err != nil {
+			return fmt.Errorf("layer %q: %w", name, err)
+		}
+		f.Groups[name] = ws
+	}
+	if f.Model != nil {
+		for _, l := range f.Model.Layers {
+			if ws, ok := f.Groups[l.Name]; ok {
+				l.Weights = ws
+			}
+		}
+		for _, name := range names {
+			if len(f.Groups[name]) > 0 && f.Model.Layer(name) == nil {
+				return fmt.Errorf("layer %q: weights are saved for it but the model has no such layer", name)
+			}
+		}
+	}
+	return nil
+}
+
+func (f *File) readGroup(wg hid, name string) ([]*model.Weight, error) {
+	g, err := hdf5Group(f, name)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	gid := hid(g.ID())
+	wnames, err := readChunked(gid, "weight_names")
+	if err != nil {
+		return nil, err
+	}
+	ws := make([]*model.Weight, 0, len(wnames))
+	for _, wn := range wnames {
+		if objKind(gid, wn) != kindDataset {
+			return nil, fmt.Errorf("weight %q is listed in weight_names but missing", wn)
+		}
+		info, err := datasetInfo(gid, wn)
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, &model.Weight{Name: wn, Shape: info.shape, DType: info.dtype, Src: &src{file: f, group: name, path: wn}})
+	}
+	return ws, nil
+}
+
+func hdf5Group(f *File, name string) (*hdf5.Group, error) {
+	path := name
+	if f.weightsRoot != "" {
+		path = f.weightsRoot + "/" + name
+	}
+	g, err := f.f.OpenGroup(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open group %q", path)
+	}
+	return g, nil
+}
+
+// readChunked reads a list attribute that Keras may split into name0,
+// name1, ... when it is too large for one object header. A missing
+// attribute or an empty numeric array (Keras's "no weights") is empty.
+func readChunked(loc hid, name string) ([]string, error) {
+	if attrExists(loc, name) {
+		return readList(loc, name)
+	}
+	var out []string
+	for i := 0; attrExists(loc, name+strconv.Itoa(i)); i++ {
+		part, err := readList(loc, name+strconv.Itoa(i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+	}
+	return out, nil
+}
+
+func readList(loc hid, name string) ([]string, error) {
+	v, _, err := readStrings(loc, name)
+	var ns errNotString
+	if errors.As(err, &ns) {
+		if ns.n == 0 {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("attribute %q is not a list of strings", name)
+	}
+	return v, err
+}

@@ -1,0 +1,281 @@
+package h5model
+
+// #cgo linux CFLAGS: -I/usr/include/hdf5/serial
+// #cgo linux LDFLAGS: -L/usr/lib/x86_64-linux-gnu/hdf5/serial -L/usr/lib/aarch64-linux-gnu/hdf5/serial -lhdf5
+// #include <stdlib.h>
+// #include "shim.h"
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"unsafe"
+)
+
+// enter pins the goroutine to its thread and silences HDF5's error printing
+// there: the library is thread-safe, so its error settings are per thread.
+func enter() (leave func()) {
+	runtime.LockOSThread()
+	C.ms_quiet()
+	return runtime.UnlockOSThread
+}
+
+type hid = C.hid_t
+
+func cstr(s string) (*C.char, func()) {
+	p := C.CString(s)
+	return p, func() { C.free(unsafe.Pointer(p)) }
+}
+
+func goStrings(v **C.char, n C.int) []string {
+	if n == 0 || v == nil {
+		return nil
+	}
+	ps := unsafe.Slice(v, int(n))
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = C.GoString(p)
+	}
+	return out
+}
+
+func children(loc hid) ([]string, error) {
+	var v **C.char
+	var n C.int
+	if C.ms_children(loc, &v, &n) < 0 {
+		return nil, errors.New("cannot list group members")
+	}
+	defer C.ms_free_strings(v, n)
+	return goStrings(v, n), nil
+}
+
+func attrNames(loc hid) ([]string, error) {
+	var v **C.char
+	var n C.int
+	if C.ms_attr_names(loc, &v, &n) < 0 {
+		return nil, errors.New("cannot list attributes")
+	}
+	defer C.ms_free_strings(v, n)
+	return goStrings(v, n), nil
+}
+
+func attrExists(loc hid, name string) bool {
+	p, free := cstr(name)
+	defer free()
+	return C.ms_attr_exists(loc, p) > 0
+}
+
+// errNotString is returned by readStrings for an attribute of another type.
+type errNotString struct{ n int }
+
+func (e errNotString) Error() string { return fmt.Sprintf("not a string attribute (%d values)", e.n) }
+
+// readStrings reads a string attribute, scalar or 1-D, fixed or variable
+// length. scalar reports a scalar attribute.
+func readStrings(loc hid, name string) (vals []string, scalar bool, err error) {
+	p, free := cstr(name)
+	defer free()
+	var v **C.char
+	var lens *C.int
+	var n, sc, cls C.int
+	switch C.ms_attr_read_strings(loc, p, &v, &lens, &n, &sc, &cls) {
+	case 0:
+	case -2:
+		return nil, sc != 0, errNotString{int(n)}
+	default:
+		return nil, false, fmt.Errorf("cannot read attribute %q", name)
+	}
+	defer C.free(unsafe.Pointer(lens))
+	defer C.ms_free_strings(v, n)
+	ps := unsafe.Slice(v, int(n))
+	ls := unsafe.Slice(lens, int(n))
+	vals = make([]string, n)
+	for i := range ps {
+		vals[i] = C.GoStringN(ps[i], ls[i])
+	}
+	return vals, sc != 0, nil
+}
+
+func writeStr(loc hid, name, s string, utf8 bool) error {
+	p, free := cstr(name)
+	defer free()
+	sp, sfree := cstr(s)
+	defer sfree()
+	u := C.int(0)
+	if utf8 {
+		u = 1
+	}
+	if C.ms_attr_write_str(loc, p, sp, C.int(len(s)), u) < 0 {
+		return fmt.Errorf("cannot write attribute %q", name)
+	}
+	return nil
+}
+
+func writeVlenStrings(loc hid, name string, ss []string) error {
+	p, free := cstr(name)
+	defer free()
+	arr := C.malloc(C.size_t(max(len(ss), 1)) * C.size_t(unsafe.Sizeof(uintptr(0))))
+	defer C.free(arr)
+	ptrs := unsafe.Slice((**C.char)(arr), max(len(ss), 1))
+	for i, s := range ss {
+		ptrs[i] = C.CString(s)
+		defer C.free(unsafe.Pointer(ptrs[i]))
+	}
+	if C.ms_attr_write_vlen_strs(loc, p, (**C.char)(arr), C.int(len(ss))) < 0 {
+		return fmt.Errorf("cannot write attribute %q", name)
+	}
+	return nil
+}
+
+func writeFixedStrings(loc hid, name string, ss []string, size int) error {
+	p, free := cstr(name)
+	defer free()
+	buf := make([]byte, max(len(ss)*size, 1))
+	for i, s := range ss {
+		copy(buf[i*size:(i+1)*size], s)
+	}
+	cbuf := C.CBytes(buf)
+	defer C.free(cbuf)
+	if C.ms_attr_write_fixed_strs(loc, p, (*C.char)(cbuf), C.int(len(ss)), C.size_t(size)) < 0 {
+		return fmt.Errorf("cannot write attribute %q", name)
+	}
+	return nil
+}
+
+func writeEmptyF64(loc hid, name string) error {
+	p, free := cstr(name)
+	defer free()
+	if C.ms_attr_write_empty_f64(loc, p) < 0 {
+		return fmt.Errorf("cannot write attribute %q", name)
+	}
+	return nil
+}
+
+func copyAttr(src hid, name string, dst hid) error {
+	p, free := cstr(name)
+	defer free()
+	if C.ms_attr_copy(src, p, dst) < 0 {
+		return fmt.Errorf("cannot copy attribute %q", name)
+	}
+	return nil
+}
+
+// copyObject copies a group or dataset with everything below it, file to
+// file, through HDF5's object copy: data moves in bounded buffers.
+func copyObject(src hid, sname string, dst hid, dname string) error {
+	sp, sfree := cstr(sname)
+	defer sfree()
+	dp, dfree := cstr(dname)
+	defer dfree()
+	if C.ms_copy(src, sp, dst, dp) < 0 {
+		return fmt.Errorf("cannot copy %q", sname)
+	}
+	return nil
+}
+
+const (
+	kindMissing = 0
+	kindGroup   = 1
+	kindDataset = 2
+)
+
+func objKind(loc hid, path string) int {
+	p, free := cstr(path)
+	defer free()
+	return int(C.ms_obj_kind(loc, p))
+}
+
+func createGroup(loc hid, name string) (hid, error) {
+	p, free := cstr(name)
+	defer free()
+	g := C.ms_group_create(loc, p)
+	if g < 0 {
+		return -1, fmt.Errorf("cannot create group %q", name)
+	}
+	return g, nil
+}
+
+func closeGroup(g hid) { C.ms_group_close(g) }
+
+type dsInfo struct {
+	shape []int
+	dtype string
+}
+
+func datasetInfo(loc hid, path string) (dsInfo, error) {
+	p, free := cstr(path)
+	defer free()
+	var dims [32]C.longlong
+	var nd, cls, size, sign C.int
+	if C.ms_dataset_info(loc, p, &dims[0], 32, &nd, &cls, &size, &sign) < 0 {
+		return dsInfo{}, fmt.Errorf("cannot read dataset %q", path)
+	}
+	shape := make([]int, nd)
+	for i := range shape {
+		shape[i] = int(dims[i])
+	}
+	return dsInfo{shape: shape, dtype: dtypeName(int(cls), int(size), sign != 0)}, nil
+}
+
+func dtypeName(cls, size int, signed bool) string {
+	switch cls {
+	case C.H5T_FLOAT:
+		return fmt.Sprintf("float%d", size*8)
+	case C.H5T_INTEGER:
+		if signed {
+			return fmt.Sprintf("int%d", size*8)
+		}
+		return fmt.Sprintf("uint%d", size*8)
+	case C.H5T_STRING:
+		return "string"
+	}
+	return fmt.Sprintf("class%d", cls)
+}
+
+func readFloat32(loc hid, path string, n int64) ([]float32, error) {
+	p, free := cstr(path)
+	defer free()
+	buf := make([]float32, max(n, 1))
+	if C.ms_dataset_read_f32(loc, p, (*C.float)(unsafe.Pointer(&buf[0])), C.longlong(n)) < 0 {
+		return nil, fmt.Errorf("cannot read dataset %q", path)
+	}
+	return buf[:n], nil
+}
+
+func writeFloat32(loc hid, path string, shape []int, data []float32) error {
+	p, free := cstr(path)
+	defer free()
+	dims := make([]C.longlong, max(len(shape), 1))
+	for i, d := range shape {
+		dims[i] = C.longlong(d)
+	}
+	buf := data
+	if len(buf) == 0 {
+		buf = []float32{0}
+	}
+	cdata := C.malloc(C.size_t(len(buf) * 4))
+	defer C.free(cdata)
+	copy(unsafe.Slice((*float32)(cdata), len(buf)), buf)
+	if C.ms_dataset_write_f32(loc, p, C.int(len(shape)), &dims[0], (*C.float)(cdata)) < 0 {
+		return fmt.Errorf("cannot write dataset %q", path)
+	}
+	return nil
+}
+
+func createFile(path string) (hid, error) {
+	p, free := cstr(path)
+	defer free()
+	f := C.ms_file_create(p)
+	if f < 0 {
+		return -1, fmt.Errorf("cannot create HDF5 file")
+	}
+	return f, nil
+}
+
+func closeFile(f hid) error {
+	if C.ms_close_file(f) < 0 {
+		return errors.New("cannot close HDF5 file")
+	}
+	return nil
+}

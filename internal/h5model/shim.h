@@ -1,0 +1,28 @@
+// Small C helpers for what gonum.org/v1/hdf5 does not offer: string
+// attributes of every layout, attribute listing and copying, object copy,
+// and objects created without timestamps so output is deterministic.
+#ifndef MODELSURG_SHIM_H
+#define MODELSURG_SHIM_H
+#include <hdf5.h>
+
+void ms_quiet(void);
+hid_t ms_file_create(const char *path);
+int ms_close_file(hid_t f);
+hid_t ms_group_create(hid_t loc, const char *name);
+int ms_group_close(hid_t g);
+int ms_obj_kind(hid_t loc, const char *path); // 0 missing, 1 group, 2 dataset, 3 other, -1 error
+int ms_children(hid_t loc, char ***names, int *n);
+int ms_attr_names(hid_t loc, char ***names, int *n);
+void ms_free_strings(char **names, int n);
+int ms_attr_exists(hid_t loc, const char *name);
+int ms_attr_read_strings(hid_t loc, const char *name, char ***out, int **lens, int *n, int *scalar, int *cls);
+int ms_attr_write_str(hid_t loc, const char *name, const char *s, int len, int utf8);
+int ms_attr_write_vlen_strs(hid_t loc, const char *name, const char **ss, int n);
+int ms_attr_write_fixed_strs(hid_t loc, const char *name, const char *buf, int n, size_t size);
+int ms_attr_write_empty_f64(hid_t loc, const char *name);
+int ms_attr_copy(hid_t src, const char *name, hid_t dst);
+int ms_copy(hid_t src, const char *sname, hid_t dst, const char *dname);
+int ms_dataset_info(hid_t loc, const char *path, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign);
+int ms_dataset_read_f32(hid_t loc, const char *path, float *buf, long long n);
+int ms_dataset_write_f32(hid_t loc, const char *path, int ndims, const long long *dims, const float *data);
+#endif
