@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 )
 
@@ -30,4 +32,9 @@ func exactArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// fileErr prefixes an error about a model with the file it came from.
+func fileErr(path string, err error) error {
+	return fmt.Errorf("%s: %w", path, err)
 }

@@ -53,7 +53,7 @@ weight bit-identical. It never executes anything stored in a file.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newStripCmd())
+	root.AddCommand(newStripCmd(), newSummaryCmd(), newReshapeCmd(), newReplaceHeadCmd())
 	return root
 }
 

@@ -7,7 +7,6 @@ package h5model
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -38,7 +37,7 @@ type File struct {
 	Groups map[string][]*model.Weight
 	// HasTrainingConfig and HasOptimizer report what the file carries.
 	HasTrainingConfig, HasOptimizer bool
-	weightsRoot string // "model_weights", or "" (the root) for weights-only files
+	weightsRoot                     string // "model_weights", or "" (the root) for weights-only files
 }
 
 // src locates one weight dataset in a source file.
@@ -93,11 +92,6 @@ func checkReadable(path string) error {
 	}
 	if st.Size() == 0 {
 		return fmt.Errorf("%s: %w (empty file)", path, ErrNotHDF5)
-	}
-	var sig [8]byte
-	if _, err := io.ReadFull(fh, sig[:]); err != nil || string(sig[:]) != "\x89HDF\r\n\x1a\n" {
-		// HDF5 allows a user block before the signature; let the library decide.
-		return nil
 	}
 	return nil
 }

@@ -1,0 +1,264 @@
+// Package summary builds Keras's model.summary() for a model: one row per
+// layer with its output shape, parameter count and connections, and the
+// total, trainable and non-trainable counts, as a table or as JSON.
+package summary
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/modelsurg/modelsurg/internal/model"
+)
+
+// Row is one layer of the summary.
+type Row struct {
+	Name  string `json:"name"`
+	Class string `json:"class"`
+	// Outputs are the shapes of the layer's first call; nil when unknown.
+	Outputs   []model.Shape `json:"-"`
+	Params    int64         `json:"params"`
+	Trainable bool          `json:"trainable"`
+	// Inbound lists every connection of the layer's calls, as Keras
+	// prints them: "layer[node][tensor]".
+	Inbound []string `json:"inbound"`
+	// Depth is 0 for the model's own layers, 1 inside a nested model, ...
+	Depth int `json:"depth,omitempty"`
+
+	trainableParams int64
+}
+
+// Report is the summary of one model.
+type Report struct {
+	Name         string `json:"name"`
+	Class        string `json:"class"`
+	Rows         []Row  `json:"layers"`
+	Total        int64  `json:"total_params"`
+	Trainable    int64  `json:"trainable_params"`
+	NonTrainable int64  `json:"non_trainable_params"`
+	// BytesPerParam is the weights' item size, for the memory figures.
+	BytesPerParam int `json:"-"`
+	// WeightsOnly marks a report built from a weights-only file.
+	WeightsOnly bool `json:"weights_only,omitempty"`
+	// Sequential reports a Sequential model (no "Connected to" column).
+	Sequential bool `json:"-"`
+}
+
+// Options select what Build includes.
+type Options struct {
+	// ExpandNested adds the layers inside nested models after their row.
+	ExpandNested bool
+}
+
+// Build summarises m. Shapes are inferred; parameter counts come from the
+// saved weights' shapes and are checked against the config.
+func Build(m *model.Model, opt Options) (*Report, error) {
+	shapes, err := model.Infer(m)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Name: m.Name, Class: m.Class, Sequential: m.IsSequential(), BytesPerParam: 4}
+	if err := r.addModel(m, shapes, 0, opt, true); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt Options, count bool) error {
+	order, err := m.Order()
+	if err != nil {
+		return err
+	}
+	for _, l := range order {
+		row := Row{Name: l.Name, Class: l.Class, Trainable: model.IsTrainable(l), Inbound: []string{}, Depth: depth}
+		id := model.NodeID{Layer: l, Node: 0}
+		if l.Class == "InputLayer" && len(l.Nodes) == 0 {
+			id.Node = -1
+		}
+		if shapes != nil {
+			row.Outputs = shapes.Outputs(id)
+		}
+		if !m.IsSequential() {
+			for _, n := range l.Nodes {
+				for _, in := range n.Inputs {
+					row.Inbound = append(row.Inbound, in.String())
+				}
+			}
+		}
+		if count {
+			p, err := model.LayerParams(m, l, shapes)
+			if err != nil {
+				return err
+			}
+			row.Params = p.Total
+			row.trainableParams = p.Trainable
+			r.Total += p.Total
+			r.Trainable += p.Trainable
+			r.NonTrainable += p.NonTrainable
+			for _, w := range l.Weights {
+				if n := dtypeSize(w.DType); n > 0 {
+					r.BytesPerParam = n
+				}
+			}
+		} else {
+			row.Params = subParams(m, l, shapes)
+		}
+		r.Rows = append(r.Rows, row)
+		if opt.ExpandNested && l.Sub != nil && shapes != nil {
+			if err := r.addModel(l.Sub, shapes.Nested(l), depth+1, opt, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// subParams counts a nested sublayer's parameters from the config alone:
+// its weights are stored in the enclosing model's group.
+func subParams(m *model.Model, l *model.Layer, shapes *model.Shapes) int64 {
+	if shapes == nil {
+		return 0
+	}
+	infos, err := model.LayerWeightInfo(m, l, shapes)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, w := range infos {
+		n += (&model.Weight{Shape: w.Spec.Shape}).Size()
+	}
+	return n
+}
+
+func dtypeSize(dtype string) int {
+	switch dtype {
+	case "float16", "bfloat16", "int16", "uint16":
+		return 2
+	case "float32", "int32", "uint32":
+		return 4
+	case "float64", "int64", "uint64":
+		return 8
+	case "int8", "uint8":
+		return 1
+	}
+	return 0
+}
+
+// BuildWeightsOnly summarises a weights-only file: layer names and
+// parameter counts, in layer_names order; no shapes or connections.
+func BuildWeightsOnly(names []string, groups map[string][]*model.Weight) *Report {
+	r := &Report{WeightsOnly: true, BytesPerParam: 4, Sequential: true}
+	for _, name := range names {
+		row := Row{Name: name, Trainable: true, Inbound: []string{}}
+		for _, w := range groups[name] {
+			row.Params += w.Size()
+			if n := dtypeSize(w.DType); n > 0 {
+				r.BytesPerParam = n
+			}
+		}
+		r.Total += row.Params
+		r.Trainable += row.Params
+		r.Rows = append(r.Rows, row)
+	}
+	return r
+}
+
+// JSON writes the report as one JSON object with stable keys.
+func (r *Report) JSON(w io.Writer) error {
+	type row struct {
+		Name      string   `json:"name"`
+		Class     string   `json:"class"`
+		Outputs   [][]any  `json:"output_shapes"`
+		Params    int64    `json:"params"`
+		Trainable bool     `json:"trainable"`
+		Inbound   []string `json:"inbound"`
+		Depth     int      `json:"depth,omitempty"`
+	}
+	out := struct {
+		Name         string `json:"name"`
+		Class        string `json:"class"`
+		WeightsOnly  bool   `json:"weights_only,omitempty"`
+		Layers       []row  `json:"layers"`
+		Total        int64  `json:"total_params"`
+		Trainable    int64  `json:"trainable_params"`
+		NonTrainable int64  `json:"non_trainable_params"`
+	}{Name: r.Name, Class: r.Class, WeightsOnly: r.WeightsOnly, Layers: []row{},
+		Total: r.Total, Trainable: r.Trainable, NonTrainable: r.NonTrainable}
+	for _, x := range r.Rows {
+		out.Layers = append(out.Layers, row{x.Name, x.Class, shapesJSON(x.Outputs), x.Params, x.Trainable, x.Inbound, x.Depth})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// shapesJSON gives nil for unknown outputs, else one list per output
+// with nil for None dimensions.
+func shapesJSON(ss []model.Shape) [][]any {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([][]any, len(ss))
+	for i, s := range ss {
+		if s == nil {
+			return nil
+		}
+		out[i] = make([]any, len(s))
+		for j, d := range s {
+			if d != model.None {
+				out[i][j] = d
+			}
+		}
+	}
+	return out
+}
+
+// ShapeText formats a layer's output shapes as Keras prints them.
+func ShapeText(ss []model.Shape) string {
+	if len(ss) == 0 {
+		return "?"
+	}
+	if len(ss) == 1 {
+		return ss[0].String()
+	}
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = s.String()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// ErrEmpty is returned for a model without layers.
+var ErrEmpty = errors.New("the model has no layers")
+
+// Group formats n with thousands separators, as Keras does.
+func Group(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Size formats a byte count as Keras does: 1024 steps, two decimals.
+func Size(bytes int64) string {
+	units := []string{"B", "KB", "MB", "GB", "TB"}
+	f := float64(bytes)
+	u := 0
+	for f >= 1024 && u < len(units)-1 {
+		f /= 1024
+		u++
+	}
+	return fmt.Sprintf("%.2f %s", f, units[u])
+}
