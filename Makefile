@@ -4,8 +4,6 @@ GO ?= go
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_STAMP := /usr/include/hdf5/serial/hdf5.h
-export CGO_CFLAGS ?= -I/usr/include/hdf5/serial
-export CGO_LDFLAGS ?= -L/usr/lib/x86_64-linux-gnu/hdf5/serial
 
 .PHONY: build test gotest interop venv deps demo bench clean fixtures
 
@@ -41,3 +39,6 @@ fixtures: venv
 
 clean:
 	rm -rf bin .cache
+
+demo: build venv
+	bash scripts/demo.sh

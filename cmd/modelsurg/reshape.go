@@ -1,6 +1,174 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 
-// placeholder: being implemented
-func newReshapeCmd() *cobra.Command { return &cobra.Command{Use: "reshape-input", Hidden: true} }
+	"github.com/spf13/cobra"
+
+	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/model"
+	"github.com/modelsurg/modelsurg/internal/surgery"
+)
+
+func newReshapeCmd() *cobra.Command {
+	var (
+		out    outFlags
+		shape  string
+		inputs []string
+		nest   bool
+		adapt  string
+	)
+	cmd := &cobra.Command{
+		Use:   "reshape-input MODEL.h5 --shape 128,128,3 -o OUT.h5",
+		Short: "Give the model a new input shape, keeping its weights",
+		Long: `reshape-input changes the shape of the model's input (without the batch
+dimension, which stays None; None or none leaves a dimension free) and
+re-infers every shape after it. Weights are copied bit for bit.
+
+It refuses, naming the layer and both sizes, when a kept weight or config
+cannot work at the new shape: a Dense after a Flatten whose size changes
+(use replace-head to cut such a head off), a Reshape target that no longer
+fits, a pooling or convolution window larger than its input, a dimension
+that drops to zero. Nothing is written then.
+
+Configs are kept as stored. Where Keras's applications compute a config
+from the input size they were built for (the ZeroPadding2D of MobileNetV2
+and EfficientNet, from correct_pad), a warning says when Keras would have
+computed another value for the new size.
+
+--nest writes what Keras writes for Model(new_input, model(new_input)): a
+new input and the reshaped model as one nested layer (a Keras 2 Sequential
+is nested as the equivalent Functional model, which both Kerases load).
+The output has no training_config, as that Keras model would not.
+
+A new channel count (last dimension) is refused unless --adapt-channels
+says how to adapt the weights that read the input channels, as timm's
+adapt_input_conv does: sum or mean (1 channel) sums or averages each
+convolution kernel over its input channels; repeat (N channels) repeats
+the kernel's channels cyclically and scales them by C/N. Per-channel
+statistics before the first convolution (Normalization, BatchNormalization,
+Rescaling lists) are averaged (1 channel) or repeated (N channels).
+
+Models with several inputs name each input to change: --input NAME=SHAPE.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			spec, err := reshapeSpec(shape, inputs, adapt)
+			if err != nil {
+				return err
+			}
+			spec.Nest = nest
+			spec.Read = h5model.ReadFloat32
+			f, err := h5model.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if f.WeightsOnly() {
+				return fileErr(args[0], errors.New("a weights-only file has no model config to change"))
+			}
+			m, warns, err := surgery.ReshapeInput(f.Model, spec)
+			if err != nil {
+				var re *surgery.ReshapeError
+				if errors.As(err, &re) && re.Hint != "" {
+					return hintError{fileErr(args[0], err), re.Hint}
+				}
+				return fileErr(args[0], err)
+			}
+			for _, w := range warns {
+				fmt.Fprintf(cmd.ErrOrStderr(), "modelsurg: warning: %s\n", oneLine(w.String()))
+			}
+			return h5model.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: nest, Force: out.force})
+		},
+	}
+	out.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&shape, "shape", "", "new input shape without the batch dimension, e.g. 128,128,3 or None,None,3")
+	fl.StringArrayVar(&inputs, "input", nil, "new shape of one input, NAME=SHAPE (repeatable; for models with several inputs)")
+	fl.BoolVar(&nest, "nest", false, "nest the model as one layer called on a new input")
+	fl.StringVar(&adapt, "adapt-channels", "", "adapt the weights reading the input channels to a new count: sum, mean or repeat")
+	return cmd
+}
+
+// reshapeSpec checks the flags and turns them into a spec.
+func reshapeSpec(shape string, inputs []string, adapt string) (surgery.ReshapeSpec, error) {
+	var spec surgery.ReshapeSpec
+	switch {
+	case shape != "" && len(inputs) > 0:
+		return spec, usagef("give --shape or --input, not both")
+	case shape == "" && len(inputs) == 0:
+		return spec, usagef("missing --shape SHAPE (or --input NAME=SHAPE for each input to change)")
+	case shape != "":
+		s, err := parseShape(shape)
+		if err != nil {
+			return spec, usagef("--shape: %v", err)
+		}
+		spec.Shape = s
+	}
+	seen := map[string]bool{}
+	for _, in := range inputs {
+		i := strings.LastIndexByte(in, '=')
+		if i <= 0 {
+			return spec, usagef("--input %q: want NAME=SHAPE, e.g. image=128,128,3", in)
+		}
+		name := in[:i]
+		if seen[name] {
+			return spec, usagef("--input: %q is given twice", name)
+		}
+		seen[name] = true
+		s, err := parseShape(in[i+1:])
+		if err != nil {
+			return spec, usagef("--input %s: %v", name, err)
+		}
+		spec.Inputs = append(spec.Inputs, surgery.NamedShape{Name: name, Shape: s})
+	}
+	if adapt != "" {
+		mode, err := surgery.ParseAdaptMode(adapt)
+		if err != nil {
+			return spec, usagef("--adapt-channels: %v", err)
+		}
+		spec.Adapt = mode
+	}
+	return spec, nil
+}
+
+// maxDim bounds a dimension given on the command line.
+const maxDim = 1 << 31
+
+// parseShape reads "128,128,3", "None,None,3" or "none,none,3": positive
+// integers or None, comma-separated, without the batch dimension.
+func parseShape(s string) (model.Shape, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("empty shape (want e.g. 128,128,3)")
+	}
+	var out model.Shape
+	for _, part := range strings.Split(s, ",") {
+		p := strings.TrimSpace(part)
+		switch {
+		case p == "None" || p == "none":
+			out = append(out, model.None)
+			continue
+		case p == "":
+			return nil, fmt.Errorf("%q has an empty dimension (want e.g. 128,128,3)", s)
+		}
+		for _, r := range p {
+			if r < '0' || r > '9' {
+				return nil, fmt.Errorf("%q: dimension %q is not a positive integer or None", s, p)
+			}
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n > maxDim {
+			return nil, fmt.Errorf("%q: dimension %q is too large", s, p)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%q: dimension 0 is not allowed (sizes are positive, or None)", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -4,8 +4,8 @@
 package summary
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -81,9 +81,16 @@ func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt O
 			row.Outputs = shapes.Outputs(id)
 		}
 		if !m.IsSequential() {
-			for _, n := range l.Nodes {
-				for _, in := range n.Inputs {
-					row.Inbound = append(row.Inbound, in.String())
+			// Keras numbers calls as they are in memory: a nested model's
+			// first call is node 0, though Keras 2 files write 1.
+			for i := range l.Nodes {
+				parents, err := m.Parents(model.NodeID{Layer: l, Node: i})
+				if err != nil {
+					return err
+				}
+				for k, p := range parents {
+					ref := model.Ref{Layer: p.Layer.Name, Node: max(p.Node, 0), Tensor: l.Nodes[i].Inputs[k].Tensor}
+					row.Inbound = append(row.Inbound, ref.String())
 				}
 			}
 		}
@@ -189,9 +196,34 @@ func (r *Report) JSON(w io.Writer) error {
 	for _, x := range r.Rows {
 		out.Layers = append(out.Layers, row{x.Name, x.Class, shapesJSON(x.Outputs), x.Params, x.Trainable, x.Inbound, x.Depth})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	// One layer per line: readable, diffable, and still one JSON document.
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "{\n  \"name\": %s,\n  \"class\": %s,\n", mustJSON(out.Name), mustJSON(out.Class))
+	if out.WeightsOnly {
+		b.WriteString("  \"weights_only\": true,\n")
+	}
+	b.WriteString("  \"layers\": [")
+	for i, l := range out.Layers {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    " + mustJSON(l))
+	}
+	if len(out.Layers) > 0 {
+		b.WriteString("\n  ")
+	}
+	fmt.Fprintf(&b, "],\n  \"total_params\": %d,\n  \"trainable_params\": %d,\n  \"non_trainable_params\": %d\n}\n",
+		out.Total, out.Trainable, out.NonTrainable)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain values are marshalled
+	}
+	return string(b)
 }
 
 // shapesJSON gives nil for unknown outputs, else one list per output
@@ -229,9 +261,6 @@ func ShapeText(ss []model.Shape) string {
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }
-
-// ErrEmpty is returned for a model without layers.
-var ErrEmpty = errors.New("the model has no layers")
 
 // Group formats n with thousands separators, as Keras does.
 func Group(n int64) string {

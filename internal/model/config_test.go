@@ -1,0 +1,126 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// configs returns the model_config documents saved next to the fixtures
+// (testdata/configs/*.json, extracted by gen_fixtures.py from the Keras-made
+// files), keyed by file name.
+func configs(t testing.TB) map[string][]byte {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "configs", "*", "*.json"))
+	if len(paths) == 0 {
+		t.Fatal("no configs in testdata/configs; run make fixtures")
+	}
+	out := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[p] = b
+	}
+	return out
+}
+
+func dialectOfPath(p string) Dialect {
+	if strings.Contains(p, string(filepath.Separator)+"k3"+string(filepath.Separator)) {
+		return Keras3
+	}
+	return Keras2
+}
+
+func TestParseMarshalKerasConfigs(t *testing.T) {
+	for p, data := range configs(t) {
+		m, err := Parse(data, dialectOfPath(p))
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if got := Marshal(m); !bytes.Equal(got, data) {
+			t.Errorf("%s: Marshal(Parse(x)) != x", p)
+		}
+		c, err := Clone(m)
+		if err != nil {
+			t.Errorf("%s: clone: %v", p, err)
+			continue
+		}
+		if !bytes.Equal(Marshal(c), data) {
+			t.Errorf("%s: clone differs", p)
+		}
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	cases := map[string]string{
+		"not json":      `{"class_name": `,
+		"not an object": `[1, 2]`,
+		"unknown class": `{"class_name": "Transformer", "config": {}}`,
+		"no layers":     `{"class_name": "Functional", "config": {"name": "m"}}`,
+		"missing inbound layer": `{"class_name": "Functional", "config": {"name": "m", "layers": [
+			{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 2], "name": "in"}, "name": "in", "inbound_nodes": []},
+			{"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d", "inbound_nodes": [[["ghost", 0, 0, {}]]]}],
+			"input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]]}}`,
+		"duplicate names": `{"class_name": "Functional", "config": {"name": "m", "layers": [
+			{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 2], "name": "in"}, "name": "in", "inbound_nodes": []},
+			{"class_name": "Dense", "config": {"name": "in", "units": 2}, "name": "in", "inbound_nodes": [[["in", 0, 0, {}]]]}],
+			"input_layers": [["in", 0, 0]], "output_layers": [["in", 0, 0]]}}`,
+		"cycle": `{"class_name": "Functional", "config": {"name": "m", "layers": [
+			{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 2], "name": "in"}, "name": "in", "inbound_nodes": []},
+			{"class_name": "Add", "config": {"name": "a"}, "name": "a", "inbound_nodes": [[["in", 0, 0, {}], ["b", 0, 0, {}]]]},
+			{"class_name": "Dense", "config": {"name": "b", "units": 2}, "name": "b", "inbound_nodes": [[["a", 0, 0, {}]]]}],
+			"input_layers": [["in", 0, 0]], "output_layers": [["b", 0, 0]]}}`,
+		"bad node index": `{"class_name": "Functional", "config": {"name": "m", "layers": [
+			{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 2], "name": "in"}, "name": "in", "inbound_nodes": []},
+			{"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d", "inbound_nodes": [[["in", 3, 0, {}]]]}],
+			"input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]]}}`,
+	}
+	for name, cfg := range cases {
+		_, err := Parse([]byte(cfg), Keras2)
+		if err == nil {
+			t.Errorf("%s: parsed", name)
+			continue
+		}
+		if name == "cycle" && !errors.Is(err, ErrCycle) {
+			t.Errorf("cycle: %v", err)
+		}
+	}
+}
+
+// FuzzParse: no input panics, and parse -> marshal -> parse is stable.
+func FuzzParse(f *testing.F) {
+	for p, data := range configs(f) {
+		if len(data) < 20000 {
+			f.Add(data, dialectOfPath(p) == Keras3)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, k3 bool) {
+		d := Keras2
+		if k3 {
+			d = Keras3
+		}
+		m, err := Parse(data, d)
+		if err != nil {
+			return
+		}
+		out := Marshal(m)
+		m2, err := Parse(out, d)
+		if err != nil {
+			t.Fatalf("reparse: %v", err)
+		}
+		if !bytes.Equal(Marshal(m2), out) {
+			t.Fatal("unstable marshal")
+		}
+		if s, err := Infer(m2); err == nil {
+			for _, l := range m2.Layers {
+				LayerParams(m2, l, s)
+			}
+		}
+	})
+}

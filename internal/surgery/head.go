@@ -1,0 +1,937 @@
+package surgery
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/modelsurg/modelsurg/internal/jsonx"
+	"github.com/modelsurg/modelsurg/internal/model"
+)
+
+// Pooling is how the head turns the cut layer's feature map into features.
+type Pooling string
+
+const (
+	PoolAvg     Pooling = "avg"     // GlobalAveragePooling1D/2D/3D
+	PoolMax     Pooling = "max"     // GlobalMaxPooling1D/2D/3D
+	PoolFlatten Pooling = "flatten" // Flatten
+	PoolNone    Pooling = "none"    // nothing: the cut output is already flat
+)
+
+// HeadSpec describes a new classifier head. Field names follow the
+// replace-head options, which errors name.
+type HeadSpec struct {
+	// Classes is the number of units of the final Dense layer (>= 1).
+	Classes int
+	// CutAt names the layer whose output feeds the head; "" finds the end of
+	// the backbone: the last layer on the path to the output whose output
+	// still has spatial dimensions (rank >= 3).
+	CutAt string
+	// Pooling defaults to PoolAvg.
+	Pooling Pooling
+	// Dropout is the rate of a Dropout layer before the final Dense; 0 adds none.
+	Dropout float64
+	// Hidden are the units of Dense+ReLU layers before the final Dense.
+	Hidden []int
+	// Activation of the final Dense: softmax (default), sigmoid or linear.
+	Activation string
+	// Name of the final Dense; "" is "predictions" (with _1, ... if a kept
+	// layer has that name). A given name must be free.
+	Name string
+	// Seed for the new weights (Glorot-uniform kernels, zero biases).
+	Seed uint64
+	// FreezeBase sets trainable: false on every kept layer.
+	FreezeBase bool
+}
+
+// HeadReport says what ReplaceHead did.
+type HeadReport struct {
+	// Cut is the layer feeding the head and CutShape its output shape.
+	Cut      string
+	CutClass string
+	CutShape model.Shape
+	// Auto reports that the cut layer was found from the graph.
+	Auto bool
+	// NothingCut reports that the cut layer was the model's output.
+	NothingCut bool
+	// Removed lists the removed layers in model order; DroppedInputs the
+	// model inputs that no longer feed anything.
+	Removed       []string
+	DroppedInputs []string
+	// Added lists the new layers, in order.
+	Added []NewLayer
+	// Frozen counts the layers set to trainable: false (nested ones included).
+	Frozen int
+}
+
+// NewLayer is one layer of the new head.
+type NewLayer struct {
+	Name   string
+	Class  string
+	Shape  model.Shape
+	Params int64
+}
+
+// Params is the number of new weights.
+func (r *HeadReport) Params() int64 {
+	var n int64
+	for _, l := range r.Added {
+		n += l.Params
+	}
+	return n
+}
+
+// Error is a head replacement the model or the spec does not allow. It
+// names the layer (Layer) or the option (Option, e.g. "--cut-at") at fault.
+type Error struct {
+	Layer  string
+	Option string
+	Msg    string
+	// Hint suggests what to do instead, or is "".
+	Hint string
+	// Usage marks a spec that is wrong whatever the model (a bad value).
+	Usage bool
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Layer != "":
+		return fmt.Sprintf("layer %q: %s", e.Layer, e.Msg)
+	case e.Option != "":
+		return e.Option + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Check validates the values of s that do not depend on a model.
+func (s HeadSpec) Check() error {
+	usage := func(opt, format string, args ...any) error {
+		return &Error{Option: opt, Msg: fmt.Sprintf(format, args...), Usage: true}
+	}
+	if s.Classes < 1 {
+		return usage("--classes", "must be at least 1, not %d", s.Classes)
+	}
+	switch s.Pooling {
+	case "", PoolAvg, PoolMax, PoolFlatten, PoolNone:
+	default:
+		return usage("--pooling", "must be flatten, avg, max or none, not %q", string(s.Pooling))
+	}
+	if math.IsNaN(s.Dropout) || s.Dropout < 0 || s.Dropout >= 1 {
+		return usage("--dropout", "the rate must be in [0, 1), not %v", s.Dropout)
+	}
+	for _, h := range s.Hidden {
+		if h < 1 {
+			return usage("--hidden", "every size must be at least 1, not %d", h)
+		}
+	}
+	switch s.Activation {
+	case "", "softmax", "sigmoid", "linear":
+	default:
+		return usage("--activation", "must be softmax, sigmoid or linear, not %q", s.Activation)
+	}
+	if s.Name != "" && strings.ContainsAny(s.Name, "/") {
+		return usage("--name", "a layer name cannot contain %q", "/")
+	}
+	return nil
+}
+
+// maxNewWeights bounds the size of one new kernel (1 Gi values, 4 GiB).
+const maxNewWeights = 1 << 30
+
+// ReplaceHead cuts m after the layer spec.CutAt (or the end of its
+// backbone) and appends a new classifier head: pooling, hidden Dense+ReLU
+// layers, dropout and a Dense of spec.Classes units. Layers not needed for
+// the cut layer are removed with their weights; kept weights stay
+// references. New layers are configured as the model's Keras writes them
+// and their weights are drawn from spec.Seed. m is not modified.
+func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, error) {
+	if err := spec.Check(); err != nil {
+		return nil, nil, err
+	}
+	if spec.Pooling == "" {
+		spec.Pooling = PoolAvg
+	}
+	if spec.Activation == "" {
+		spec.Activation = "softmax"
+	}
+	c, err := model.Clone(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	shapes, err := model.Infer(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	outs, err := c.OutputIDs()
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &HeadReport{}
+	cut, tensor, err := findCut(c, shapes, outs, spec.CutAt, rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	cutShape := shapes.Outputs(cut)[tensor]
+	rep.Cut, rep.CutClass, rep.CutShape = cut.Layer.Name, cut.Layer.Class, cutShape
+	rep.NothingCut = len(outs) == 1 && outs[0] == cut && c.Outputs[0].Tensor == tensor
+
+	plan, err := planHead(c, spec, cut, cutShape)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	keep := ancestors(c, []model.NodeID{cut})
+	if spec.FreezeBase {
+		rep.Frozen = freeze(c, shapes, keep)
+	}
+	cutRef := c.RefOf(cut, tensor)
+	if err := prune(c, keep, &cutRef, rep); err != nil {
+		return nil, nil, err
+	}
+
+	taken := c.AllNames()
+	if spec.Name != "" && taken[spec.Name] {
+		return nil, nil, &Error{Option: "--name", Msg: fmt.Sprintf("a kept layer is already named %q", spec.Name),
+			Hint: "choose another name for the final Dense layer"}
+	}
+	tpl := newTemplates(m, c, cut.Layer)
+	r := newRNG(spec.Seed)
+	prev, prevShape := cutRef, cutShape
+	for _, p := range plan {
+		name := c.UniqueName(p.base, taken)
+		cfg := tpl.config(p, name)
+		var l *model.Layer
+		if c.IsSequential() {
+			l = model.NewSequentialLayer(p.class, name, cfg)
+		} else {
+			l = model.NewLayer(p.class, name, cfg)
+			c.AddCall(l, []model.Ref{prev}, []model.Shape{prevShape})
+		}
+		nl := NewLayer{Name: name, Class: p.class, Shape: p.out}
+		if p.class == "Dense" {
+			fanIn := prevShape[len(prevShape)-1]
+			l.Weights = []*model.Weight{
+				{Name: tpl.weightName(c, name, "kernel"), Shape: []int{fanIn, p.units}, DType: "float32", Data: glorotUniform(r, fanIn, p.units)},
+				{Name: tpl.weightName(c, name, "bias"), Shape: []int{p.units}, DType: "float32", Data: zeros(p.units)},
+			}
+			nl.Params = int64(fanIn)*int64(p.units) + int64(p.units)
+		}
+		c.Layers = append(c.Layers, l)
+		rep.Added = append(rep.Added, nl)
+		prev, prevShape = model.Ref{Layer: name}, p.out
+	}
+	if !c.IsSequential() {
+		c.SetOutputs([]model.Ref{prev})
+	}
+	// Re-read the result: Sequential models relink their chain, and any
+	// inconsistency shows up here rather than in Keras.
+	out, err := model.Clone(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("internal error: the new model does not parse: %w", err)
+	}
+	s2, err := model.Infer(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	model.RefreshShapes(out, s2)
+	return out, rep, nil
+}
+
+// findCut returns the call whose output feeds the head and the index of
+// that output tensor.
+func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name string, rep *HeadReport) (model.NodeID, int, error) {
+	onPath := ancestors(c, outs)
+	if name != "" {
+		l := c.Layer(name)
+		if l == nil {
+			var inside string
+			for _, top := range c.Layers {
+				if top.Sub != nil && top.Sub.AllNames()[name] {
+					inside = top.Name
+					break
+				}
+			}
+			if inside != "" {
+				return model.NodeID{}, 0, &Error{Option: "--cut-at", Msg: fmt.Sprintf("layer %q is inside the nested model %q", name, inside),
+					Hint: fmt.Sprintf("cut at %q itself or at a layer of the outer model", inside)}
+			}
+			return model.NodeID{}, 0, &Error{Option: "--cut-at", Msg: fmt.Sprintf("the model has no layer named %q", name),
+				Hint: "see the layer names with: modelsurg summary MODEL.h5"}
+		}
+		var calls []model.NodeID
+		if l.Class == "InputLayer" && len(l.Nodes) == 0 {
+			if onPath[model.NodeID{Layer: l, Node: -1}] {
+				calls = append(calls, model.NodeID{Layer: l, Node: -1})
+			}
+		}
+		for i := range l.Nodes {
+			if id := (model.NodeID{Layer: l, Node: i}); onPath[id] {
+				calls = append(calls, id)
+			}
+		}
+		switch {
+		case len(calls) == 0:
+			return model.NodeID{}, 0, &Error{Layer: name, Msg: "not on the path to the model's output, so it cannot feed the head",
+				Hint: "choose a layer the output depends on"}
+		case len(calls) > 1:
+			return model.NodeID{}, 0, &Error{Layer: name, Msg: fmt.Sprintf("called %d times on the path to the output; the head needs one tensor", len(calls)),
+				Hint: "cut at a layer that is called once"}
+		}
+		id := calls[0]
+		o := shapes.Outputs(id)
+		if len(o) != 1 {
+			return model.NodeID{}, 0, &Error{Layer: name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o))}
+		}
+		if o[0] == nil {
+			return model.NodeID{}, 0, unknownShape(c, shapes, id)
+		}
+		return id, 0, nil
+	}
+	if len(outs) != 1 {
+		names := make([]string, len(outs))
+		for i, o := range outs {
+			names[i] = o.Layer.Name
+		}
+		return model.NodeID{}, 0, &Error{Msg: fmt.Sprintf("the model has %d outputs (%s) and replace-head leaves one: give --cut-at LAYER to say which layer feeds the new head", len(outs), capList(names)),
+			Hint: "the new head's output becomes the model's only output"}
+	}
+	rep.Auto = true
+	id, tensor := outs[0], c.Outputs[0].Tensor
+	for {
+		o := shapes.Outputs(id)
+		if tensor >= len(o) || o[tensor] == nil {
+			return model.NodeID{}, 0, unknownShape(c, shapes, id)
+		}
+		if len(o[tensor]) >= 3 {
+			if len(o) != 1 {
+				return model.NodeID{}, 0, &Error{Layer: id.Layer.Name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o)),
+					Hint: "give --cut-at LAYER"}
+			}
+			return id, tensor, nil
+		}
+		parents, err := c.Parents(id)
+		if err != nil {
+			return model.NodeID{}, 0, err
+		}
+		if id.Node < 0 || len(parents) == 0 {
+			return model.NodeID{}, 0, &Error{Msg: "cannot find the end of the backbone: no layer on the path to the output has spatial dimensions",
+				Hint: "give --cut-at LAYER (with --pooling none, its output being flat)"}
+		}
+		if len(parents) > 1 {
+			return model.NodeID{}, 0, &Error{Layer: id.Layer.Name, Msg: fmt.Sprintf("merges %d inputs, so the end of the backbone cannot be found by walking back from the output", len(parents)),
+				Hint: "give --cut-at LAYER"}
+		}
+		tensor = id.Layer.Nodes[id.Node].Inputs[0].Tensor
+		id = parents[0]
+	}
+}
+
+// unknownShape explains an unknown output shape by the first layer on the
+// way there whose inputs are known but whose output modelsurg cannot infer.
+func unknownShape(c *model.Model, shapes *model.Shapes, id model.NodeID) error {
+	cause := id.Layer
+	seen := map[model.NodeID]bool{}
+	for at := id; !seen[at] && at.Node >= 0; {
+		seen[at] = true
+		parents, err := c.Parents(at)
+		if err != nil {
+			break
+		}
+		next := at
+		for i, p := range parents {
+			o := shapes.Outputs(p)
+			if t := at.Layer.Nodes[at.Node].Inputs[i].Tensor; t >= len(o) || o[t] == nil {
+				next = p
+				break
+			}
+		}
+		if next == at {
+			break
+		}
+		at, cause = next, next.Layer
+	}
+	msg := fmt.Sprintf("its output shape is unknown because modelsurg cannot infer the output of layer %q (%s), so the head cannot be sized", cause.Name, cause.Class)
+	if cause == id.Layer {
+		msg = fmt.Sprintf("modelsurg cannot infer the output shape of this %s layer, so the head cannot be sized", cause.Class)
+	}
+	return &Error{Layer: id.Layer.Name, Msg: msg, Hint: fmt.Sprintf("give --cut-at a layer before %q", cause.Name)}
+}
+
+// capList joins names, at most 5 of them.
+func capList(names []string) string {
+	if len(names) > 5 {
+		return strings.Join(names[:5], ", ") + fmt.Sprintf(", ... (%d more)", len(names)-5)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ancestors returns the calls the given calls depend on, themselves included.
+func ancestors(m *model.Model, from []model.NodeID) map[model.NodeID]bool {
+	seen := map[model.NodeID]bool{}
+	stack := append([]model.NodeID(nil), from...)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if id.Node < 0 {
+			continue
+		}
+		parents, err := m.Parents(id)
+		if err != nil {
+			continue
+		}
+		stack = append(stack, parents...)
+	}
+	return seen
+}
+
+// headLayer is one planned layer of the head.
+type headLayer struct {
+	class, base string
+	out         model.Shape
+	// Dense
+	units      int
+	activation string
+	// Dropout
+	rate float64
+	// pooling
+	dataFormat string
+}
+
+// planHead decides the head's layers and their output shapes, refusing a
+// pooling the cut shape cannot take.
+func planHead(c *model.Model, spec HeadSpec, cut model.NodeID, s model.Shape) ([]headLayer, error) {
+	name := cut.Layer.Name
+	var plan []headLayer
+	flat := s
+	switch spec.Pooling {
+	case PoolAvg, PoolMax:
+		r := len(s) - 2
+		if r < 1 || r > 3 {
+			hint := "use --pooling flatten, or cut at a feature map with --cut-at"
+			if len(s) == 2 {
+				hint = "use --pooling none: the output is already flat"
+			}
+			return nil, &Error{Layer: name, Msg: fmt.Sprintf("--pooling %s needs a 1D, 2D or 3D feature map (rank 3 to 5) but the layer gives %s", spec.Pooling, s), Hint: hint}
+		}
+		df := dataFormat(c, cut)
+		ch := s[len(s)-1]
+		if df == "channels_first" {
+			ch = s[1]
+		}
+		class, base := fmt.Sprintf("GlobalAveragePooling%dD", r), "avg_pool"
+		if spec.Pooling == PoolMax {
+			class, base = fmt.Sprintf("GlobalMaxPooling%dD", r), "max_pool"
+		}
+		flat = model.Shape{s[0], ch}
+		plan = append(plan, headLayer{class: class, base: base, out: flat, dataFormat: df})
+	case PoolFlatten:
+		n := 1
+		for _, d := range s[1:] {
+			if d == model.None {
+				return nil, &Error{Layer: name, Msg: fmt.Sprintf("--pooling flatten needs fixed sizes but the layer gives %s", s),
+					Hint: "use --pooling avg or max, which take any spatial size"}
+			}
+			if n > maxNewWeights/max(d, 1) {
+				return nil, &Error{Layer: name, Msg: fmt.Sprintf("flattening %s gives too many features", s)}
+			}
+			n *= d
+		}
+		flat = model.Shape{s[0], n}
+		plan = append(plan, headLayer{class: "Flatten", base: "flatten", out: flat, dataFormat: "channels_last"})
+	case PoolNone:
+		if len(s) != 2 {
+			return nil, &Error{Layer: name, Msg: fmt.Sprintf("--pooling none needs a flat output (rank 2) but the layer gives %s", s),
+				Hint: "use --pooling avg, max or flatten"}
+		}
+	}
+	if flat[len(flat)-1] == model.None {
+		return nil, &Error{Layer: name, Msg: fmt.Sprintf("the number of features is unknown (%s), so the Dense kernel cannot be sized", flat)}
+	}
+	features := flat[len(flat)-1]
+	for _, h := range spec.Hidden {
+		if int64(features)*int64(h) > maxNewWeights {
+			return nil, &Error{Option: "--hidden", Msg: fmt.Sprintf("a %d x %d kernel is too large", features, h)}
+		}
+		plan = append(plan, headLayer{class: "Dense", base: "dense", units: h, activation: "relu", out: model.Shape{flat[0], h}})
+		features = h
+	}
+	if spec.Dropout > 0 {
+		plan = append(plan, headLayer{class: "Dropout", base: "dropout", rate: spec.Dropout, out: model.Shape{flat[0], features}})
+	}
+	if int64(features)*int64(spec.Classes) > maxNewWeights {
+		return nil, &Error{Option: "--classes", Msg: fmt.Sprintf("a %d x %d kernel is too large", features, spec.Classes)}
+	}
+	final := spec.Name
+	if final == "" {
+		final = "predictions"
+	}
+	plan = append(plan, headLayer{class: "Dense", base: final, units: spec.Classes, activation: spec.Activation, out: model.Shape{flat[0], spec.Classes}})
+	return plan, nil
+}
+
+// dataFormat is the data_format of the backbone at the cut: the cut
+// layer's own, else that of the nearest layer above it that has one.
+func dataFormat(c *model.Model, cut model.NodeID) string {
+	id := cut
+	for i := 0; i < 10000; i++ {
+		if df, ok := id.Layer.Config.String("data_format"); ok && id.Layer.Sub == nil {
+			return df
+		}
+		if id.Node < 0 {
+			break
+		}
+		parents, err := c.Parents(id)
+		if err != nil || len(parents) == 0 {
+			break
+		}
+		id = parents[0]
+	}
+	return "channels_last"
+}
+
+// freeze sets trainable: false on every kept layer, nested ones included,
+// as Keras's layer.trainable = False does, and reorders the saved weights
+// of each layer whose trainable-then-non-trainable order changes.
+func freeze(c *model.Model, shapes *model.Shapes, keep map[model.NodeID]bool) int {
+	n := 0
+	for _, l := range c.Layers {
+		if !kept(l, keep) {
+			continue
+		}
+		before, errB := model.LayerWeightInfo(c, l, shapes)
+		n += setUntrainable(l)
+		if l.Sub != nil {
+			l.Sub.Walk(func(_ []string, sl *model.Layer) { n += setUntrainable(sl) })
+		}
+		after, errA := model.LayerWeightInfo(c, l, shapes)
+		if errB == nil && errA == nil {
+			l.Weights = permute(l.Weights, before, after)
+		}
+	}
+	return n
+}
+
+func kept(l *model.Layer, keep map[model.NodeID]bool) bool {
+	if keep[model.NodeID{Layer: l, Node: -1}] {
+		return true
+	}
+	for i := range l.Nodes {
+		if keep[model.NodeID{Layer: l, Node: i}] {
+			return true
+		}
+	}
+	return false
+}
+
+// setUntrainable writes "trainable": false where Keras writes it: every
+// layer but InputLayer; a nested model only if its config has the key
+// (tf-keras Sequential configs do not). It returns 1 if l changed.
+func setUntrainable(l *model.Layer) int {
+	if l.Class == "InputLayer" {
+		return 0
+	}
+	if v, ok := l.Config.Bool("trainable"); ok {
+		if !v {
+			return 0
+		}
+		l.Config.Set("trainable", jsonx.BoolV(false))
+		return 1
+	}
+	if l.Sub != nil {
+		return 0
+	}
+	setAfter(l.Config, "name", "trainable", jsonx.BoolV(false))
+	return 1
+}
+
+// setAfter sets key k in o, placing it after key after when it is new.
+func setAfter(o *jsonx.Obj, after, k string, v *jsonx.Value) {
+	if o.Has(k) {
+		o.Set(k, v)
+		return
+	}
+	at := 0
+	for i, key := range o.Keys {
+		if key == after {
+			at = i + 1
+		}
+	}
+	o.Keys = append(o.Keys[:at:at], append([]string{k}, o.Keys[at:]...)...)
+	o.Vals = append(o.Vals[:at:at], append([]*jsonx.Value{v}, o.Vals[at:]...)...)
+}
+
+// permute reorders ws, saved in the order before describes, into the order
+// after describes. It returns ws unchanged when the two do not match.
+func permute(ws []*model.Weight, before, after []model.WeightInfo) []*model.Weight {
+	if len(ws) != len(before) || len(before) != len(after) {
+		return ws
+	}
+	type key struct {
+		owner *model.Layer
+		name  string
+	}
+	at := map[key]int{}
+	for i, w := range before {
+		k := key{w.Owner, w.Spec.Name}
+		if _, dup := at[k]; dup {
+			return ws
+		}
+		at[k] = i
+	}
+	out := make([]*model.Weight, len(ws))
+	changed := false
+	for j, w := range after {
+		i, ok := at[key{w.Owner, w.Spec.Name}]
+		if !ok {
+			return ws
+		}
+		out[j] = ws[i]
+		changed = changed || i != j
+	}
+	if !changed {
+		return ws
+	}
+	return out
+}
+
+// prune removes every call not in keep (and layers left without calls),
+// renumbers the kept calls of layers that lost earlier ones, drops model
+// inputs that no longer feed anything, and updates *cut to the new numbering.
+func prune(c *model.Model, keep map[model.NodeID]bool, cut *model.Ref, rep *HeadReport) error {
+	order, err := c.Order()
+	if err != nil {
+		return err
+	}
+	ins, err := c.InputIDs()
+	if err != nil {
+		return err
+	}
+	var keptIns []model.Ref
+	isInput := map[*model.Layer]bool{}
+	for i, id := range ins {
+		isInput[id.Layer] = true
+		if keep[id] {
+			keptIns = append(keptIns, c.Inputs[i])
+		} else {
+			rep.DroppedInputs = append(rep.DroppedInputs, id.Layer.Name)
+		}
+	}
+	removed := map[string]bool{}
+	// in model order, then layers outside the output's graph
+	for _, l := range append(order, c.Layers...) {
+		if !kept(l, keep) && !removed[l.Name] {
+			removed[l.Name] = true
+			if !isInput[l] {
+				rep.Removed = append(rep.Removed, l.Name)
+			}
+		}
+	}
+	// New node numbers for layers that lose calls before kept ones, in the
+	// numbering inbound nodes use.
+	renum := map[callRef]int{}
+	for _, l := range c.Layers {
+		if removed[l.Name] {
+			continue
+		}
+		var nodes []*model.Node
+		for i, n := range l.Nodes {
+			id := model.NodeID{Layer: l, Node: i}
+			if !keep[id] {
+				continue
+			}
+			if j := len(nodes); j != i {
+				renum[callRef{l.Name, c.RefOf(id, 0).Node}] = c.RefOf(model.NodeID{Layer: l, Node: j}, 0).Node
+			}
+			nodes = append(nodes, n)
+		}
+		l.Nodes = nodes
+	}
+	if len(renum) > 0 {
+		for _, l := range c.Layers {
+			if removed[l.Name] {
+				continue
+			}
+			for _, n := range l.Nodes {
+				renumberNode(n, renum)
+			}
+		}
+		if j, ok := renum[callRef{cut.Layer, cut.Node}]; ok {
+			cut.Node = j
+		}
+	}
+	c.RemoveLayers(removed)
+	if !c.IsSequential() && len(keptIns) != len(c.Inputs) {
+		c.SetInputs(keptIns)
+	}
+	return nil
+}
+
+// renumberNode rewrites the references of one call, in Inputs and in the
+// raw config (list form [name, node, tensor, kwargs] or Keras 3
+// keras_history triples, in the same order as Inputs).
+func renumberNode(n *model.Node, renum map[callRef]int) {
+	var triples []*jsonx.Value
+	collectTriples(n.Raw, &triples, 0)
+	if len(triples) != len(n.Inputs) {
+		return
+	}
+	for i, r := range n.Inputs {
+		j, ok := renum[callRef{r.Layer, r.Node}]
+		if !ok {
+			continue
+		}
+		n.Inputs[i].Node = j
+		triples[i].Elems[1] = jsonx.Int(int64(j))
+	}
+}
+
+// callRef is a layer call in inbound-node numbering.
+type callRef struct {
+	layer string
+	node  int
+}
+
+func collectTriples(v *jsonx.Value, out *[]*jsonx.Value, depth int) {
+	if v == nil || depth > 64 {
+		return
+	}
+	switch v.Kind {
+	case jsonx.Array:
+		if depth == 0 { // Keras 2: a list of [name, node, tensor, kwargs]
+			for _, e := range v.Elems {
+				if e.Kind == jsonx.Array && len(e.Elems) >= 3 && e.Elems[0].Kind == jsonx.String && e.Elems[0].Str != "_CONSTANT_VALUE" {
+					*out = append(*out, e)
+				}
+			}
+			return
+		}
+		for _, e := range v.Elems {
+			collectTriples(e, out, depth+1)
+		}
+	case jsonx.Object:
+		if cn, _ := v.Obj.String("class_name"); cn == "__keras_tensor__" {
+			if cfg := v.Obj.Object("config"); cfg != nil {
+				if h := cfg.Get("keras_history"); h != nil && h.Kind == jsonx.Array && len(h.Elems) >= 3 {
+					*out = append(*out, h)
+				}
+			}
+			return
+		}
+		for _, e := range v.Obj.Vals {
+			collectTriples(e, out, depth+1)
+		}
+	}
+}
+
+// templates builds new layer configs as the source's Keras writes them.
+type templates struct {
+	dialect model.Dialect
+	// byClass holds one config per class found in the source model: the
+	// keys its Keras version writes.
+	byClass map[string]*jsonx.Obj
+	// dtype is the value of "dtype" to use; nil drops the key.
+	dtype      *jsonx.Value
+	kernelInit *jsonx.Value
+	biasInit   *jsonx.Value
+	// weight naming: ":0" suffix (Keras 2), bare names (Keras 3.0-3.2),
+	// paths (Keras >= 3.3).
+	colonZero, bare bool
+}
+
+func newTemplates(src, c *model.Model, cut *model.Layer) *templates {
+	t := &templates{dialect: src.Dialect, byClass: map[string]*jsonx.Obj{}}
+	var legacyInit bool
+	anyDtype := false
+	sawWeight, sawSlash := false, false
+	src.Walk(func(_ []string, l *model.Layer) {
+		for _, w := range l.Weights {
+			sawWeight = true
+			if strings.HasSuffix(w.Name, ":0") {
+				t.colonZero = true
+			}
+			if strings.Contains(w.Name, "/") {
+				sawSlash = true
+			}
+		}
+		if l.Class == "InputLayer" || l.Sub != nil {
+			return
+		}
+		if _, ok := t.byClass[l.Class]; !ok {
+			t.byClass[l.Class] = l.Config
+		}
+		if l.Config.Has("dtype") {
+			anyDtype = true
+		}
+		for i, k := range l.Config.Keys {
+			v := l.Config.Vals[i]
+			if !strings.HasSuffix(k, "_initializer") || v.Kind != jsonx.Object {
+				continue
+			}
+			cn, _ := v.Obj.String("class_name")
+			if !v.Obj.Has("module") {
+				legacyInit = true
+			}
+			if cn == "GlorotUniform" && t.kernelInit == nil {
+				t.kernelInit = withNullSeed(v)
+			}
+			if cn == "Zeros" && t.biasInit == nil {
+				t.biasInit = v.Clone()
+			}
+		}
+	})
+	if sawWeight && !sawSlash && src.Dialect == model.Keras3 {
+		t.bare = true
+	}
+	if !sawWeight && src.Dialect == model.Keras2 {
+		t.colonZero = true
+	}
+	if t.kernelInit == nil {
+		t.kernelInit = parse(kerasInit(src.Dialect, "GlorotUniform", legacyInit))
+	}
+	if t.biasInit == nil {
+		t.biasInit = parse(kerasInit(src.Dialect, "Zeros", legacyInit))
+	}
+	// dtype: the cut layer's, else the first kept layer's that has one.
+	if anyDtype {
+		pick := func(l *model.Layer) bool {
+			if l.Class == "InputLayer" || l.Sub != nil {
+				return false
+			}
+			if v := l.Config.Get("dtype"); v != nil {
+				t.dtype = v
+				return true
+			}
+			return false
+		}
+		if !pick(cut) {
+			for _, l := range c.Layers {
+				if pick(l) {
+					break
+				}
+			}
+		}
+		if t.dtype == nil {
+			t.dtype = parse(baseTemplate(src.Dialect, "Flatten")).Obj.Get("dtype")
+		}
+	}
+	return t
+}
+
+func withNullSeed(v *jsonx.Value) *jsonx.Value {
+	c := v.Clone()
+	if cfg := c.Obj.Object("config"); cfg != nil && cfg.Has("seed") {
+		cfg.Set("seed", jsonx.NullV())
+	}
+	return c
+}
+
+func parse(s string) *jsonx.Value {
+	v, err := jsonx.Parse([]byte(s))
+	if err != nil {
+		panic("surgery: bad template: " + err.Error())
+	}
+	return v
+}
+
+// kerasInit is an initializer as tf-keras >= 2.13 and Keras 3 write it,
+// or in the older {"class_name", "config"} form.
+func kerasInit(d model.Dialect, class string, legacy bool) string {
+	cfg := `{}`
+	if class == "GlorotUniform" {
+		cfg = `{"seed": null}`
+		if d == model.Keras3 {
+			cfg = `{"seed": null, "input_axes": null, "output_axes": null}`
+		}
+	}
+	if legacy {
+		return `{"class_name": "` + class + `", "config": ` + cfg + `}`
+	}
+	return `{"module": "keras.initializers", "class_name": "` + class + `", "config": ` + cfg + `, "registered_name": null}`
+}
+
+const policyFloat32 = `{"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}`
+
+// baseTemplate is a layer config as tf-keras 2.21 (Keras 2) or Keras 3.15
+// writes it into an .h5 file, name and values to be filled in.
+func baseTemplate(d model.Dialect, class string) string {
+	dtype := `"float32"`
+	if d == model.Keras3 {
+		dtype = policyFloat32
+	}
+	head := `{"name": "", "trainable": true, "dtype": ` + dtype
+	switch {
+	case class == "Flatten":
+		return head + `, "data_format": "channels_last"}`
+	case class == "Dropout" && d == model.Keras3:
+		return head + `, "rate": 0.5, "seed": null, "noise_shape": null}`
+	case class == "Dropout":
+		return head + `, "rate": 0.5, "noise_shape": null, "seed": null}`
+	case strings.HasPrefix(class, "Global"):
+		return head + `, "data_format": "channels_last", "keepdims": false}`
+	case class == "Dense" && d == model.Keras3:
+		return head + `, "units": 1, "activation": "linear", "use_bias": true, "kernel_initializer": null, "bias_initializer": null, ` +
+			`"kernel_regularizer": null, "bias_regularizer": null, "kernel_constraint": null, "bias_constraint": null, "quantization_config": null}`
+	case class == "Dense":
+		return head + `, "units": 1, "activation": "linear", "use_bias": true, "kernel_initializer": null, "bias_initializer": null, ` +
+			`"kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}`
+	}
+	panic("surgery: no template for " + class)
+}
+
+// config returns the config of one new layer.
+func (t *templates) config(p headLayer, name string) *jsonx.Obj {
+	cfg := parse(baseTemplate(t.dialect, p.class)).Obj
+	if src := t.byClass[p.class]; src != nil {
+		// The source's Keras writes this class: keep only the keys it knows.
+		for _, k := range append([]string(nil), cfg.Keys...) {
+			if k != "name" && !src.Has(k) {
+				cfg.Delete(k)
+			}
+		}
+	}
+	if cfg.Has("dtype") {
+		if t.dtype == nil {
+			cfg.Delete("dtype")
+		} else {
+			cfg.Set("dtype", t.dtype.Clone())
+		}
+	}
+	cfg.Set("name", jsonx.Str(name))
+	switch p.class {
+	case "Dense":
+		cfg.Set("units", jsonx.Int(int64(p.units)))
+		cfg.Set("activation", jsonx.Str(p.activation))
+		cfg.Set("kernel_initializer", t.kernelInit.Clone())
+		cfg.Set("bias_initializer", t.biasInit.Clone())
+	case "Dropout":
+		cfg.Set("rate", jsonx.Float(p.rate))
+	case "Flatten":
+		if cfg.Has("data_format") {
+			cfg.Set("data_format", jsonx.Str(p.dataFormat))
+		}
+	default: // global pooling
+		if cfg.Has("data_format") || p.dataFormat != "channels_last" {
+			cfg.Set("data_format", jsonx.Str(p.dataFormat))
+		}
+	}
+	return cfg
+}
+
+// weightName is the weight_names entry of a new weight, in the style of
+// the source's weights.
+func (t *templates) weightName(c *model.Model, layer, w string) string {
+	switch {
+	case t.colonZero:
+		return layer + "/" + w + ":0"
+	case t.bare:
+		return w
+	case c.IsSequential():
+		return c.Name + "/" + layer + "/" + w
+	}
+	return layer + "/" + w
+}
