@@ -42,3 +42,7 @@ clean:
 
 demo: build venv
 	bash scripts/demo.sh
+
+# bench: modelsurg against cp and Keras in one run (see scripts/bench.py).
+bench: build venv
+	$(PY) scripts/bench.py --readme README.md

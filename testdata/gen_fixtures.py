@@ -15,6 +15,7 @@ Run from the repository root:  .venv/bin/python testdata/gen_fixtures.py
     testdata/golden/{k2,k3}/NAME.summary.txt
                                         Keras's own model.summary() of the
                                         file reloaded with load_model(compile=False)
+    testdata/configs/{k2,k3}/NAME.json  the model_config as stored (Go tests, fuzz seeds)
     testdata/FIXTURES.md                the fixture table, with cross-load and
                                         prediction results measured here
 
@@ -24,13 +25,10 @@ global name counters, and every model is built right after a fixed seed.
 This is test tooling only: modelsurg itself never runs Python.
 """
 
-import contextlib
 import io
-import json
 import os
 import sys
 import time
-import traceback
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
@@ -366,12 +364,6 @@ def max_abs_diff(a, b):
     return max(float(np.max(np.abs(x.astype("float64") - y.astype("float64")))) for x, y in zip(a, b))
 
 
-def attr_keys(path, group="model_weights"):
-    with h5py.File(path, "r") as f:
-        g = f[group] if group in f else f
-        return sorted(g.attrs.keys())
-
-
 def verify(dialect, name, path):
     """Structural checks that the fixture exercises what it claims to."""
     with h5py.File(path, "r") as f:
@@ -396,6 +388,23 @@ def verify(dialect, name, path):
             assert "weight_names0" in blk.attrs and "weight_names1" in blk.attrs, list(blk.attrs)
 
 
+def write_config(dialect, name, path):
+    """testdata/configs/DIALECT/NAME.json: the file's model_config as stored,
+    the seed corpus of the Go config tests and fuzz target."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        cfg = f.attrs.get("model_config")
+    out = os.path.join(TESTDATA, "configs", dialect, name + ".json")
+    if cfg is None:
+        if os.path.exists(out):
+            os.remove(out)
+        return
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "wb") as fh:
+        fh.write(cfg if isinstance(cfg, bytes) else cfg.encode("utf-8"))
+
+
 def main():
     t0 = time.time()
     rows = {}
@@ -414,6 +423,7 @@ def main():
             else:
                 model.save(path)
             verify(dialect, name, path)
+            write_config(dialect, name, path)
             print("wrote %-28s %7d bytes" % (os.path.relpath(path, TESTDATA), os.path.getsize(path)))
             models[(dialect, name)] = model
 

@@ -28,7 +28,7 @@ them. Check them with
     MODELSURG_LAYER_CASES=/tmp/cases go test ./internal/model -run LayerCases
 
 Usage: .venv/bin/python testdata/gen_layer_cases.py [--apps] [--out DIR]
-Each dialect runs in its own subprocess, both in parallel (about 15 s).
+Each dialect runs in its own subprocess, both in parallel (about 20 s).
 """
 
 import argparse

@@ -36,7 +36,7 @@ graph: walking back from the output, the first layer whose output still
 has spatial dimensions (rank 3 or more), e.g. conv5_block3_out in ResNet50,
 block5_pool in VGG16, out_relu in MobileNetV2. A model without top (its
 output already spatial) gets the head on its output and loses nothing.
-The chosen layer is printed on stderr. A model with several outputs needs
+The chosen layer is printed on stderr once the file is written. A model with several outputs needs
 --cut-at; the result has one output.
 
 --pooling avg and max add GlobalAveragePooling or GlobalMaxPooling (1D, 2D
@@ -83,8 +83,12 @@ training_config: compile it again for the new head.`,
 				}
 				return fileErr(args[0], err)
 			}
+			if err := h5model.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: true, Force: out.force}); err != nil {
+				return err
+			}
+			// reported once written: a failed write reports only its error
 			printHeadReport(cmd.ErrOrStderr(), rep, f.HasTrainingConfig)
-			return h5model.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: true, Force: out.force})
+			return nil
 		},
 	}
 	out.register(cmd)
@@ -136,6 +140,9 @@ func printHeadReport(w io.Writer, rep *surgery.HeadReport, hadTraining bool) {
 	fmt.Fprintf(w, "modelsurg: new head: %s; %s new params\n", strings.Join(parts, ", "), headThousands(rep.Params()))
 	if rep.Frozen > 0 {
 		fmt.Fprintf(w, "modelsurg: froze %d %s\n", rep.Frozen, headPlural(rep.Frozen, "layer"))
+	}
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(w, "modelsurg: warning: %s\n", warn)
 	}
 	if hadTraining {
 		fmt.Fprintln(w, "modelsurg: training_config dropped: compile the model again for the new head")

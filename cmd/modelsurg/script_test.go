@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -30,6 +35,14 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FIXTURES", fixtures)
 			return nil
 		},
+		// [root]: the tests run as root, for whom file modes do not
+		// forbid writing (a read-only folder is then writable).
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// nofiles DIR GLOB: no file in DIR matches GLOB (temporary files left behind).
 			"nofiles": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -46,6 +59,87 @@ func TestScripts(t *testing.T) {
 			},
 			// sha256sum FILE WANTFILE: FILE's hash equals the one stored in WANTFILE (written when WANTFILE is missing).
 			"samehash": sameHash,
+			"exitcode": exitCode,
 		},
 	})
+}
+
+// exitcode N CMD [ARG...]: CMD exits with status N. When N > 0, stdout is
+// empty and stderr is exactly one "modelsurg: error:" line, optionally
+// followed by one "modelsurg: hint:" line: no other line, no HDF5 error
+// stack, no Go panic or stack trace. With status 1 (bad input or
+// impossible surgery) the error line starts with the input file (the
+// argument after the subcommand) or the -o file.
+func exitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exitcode")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N CMD [ARG...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode() // -1 when killed by a signal
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+	if want == 0 {
+		return
+	}
+	if out := ts.ReadFile("stdout"); out != "" {
+		ts.Fatalf("stdout is not empty after a failure")
+	}
+	if msg := checkErrOutput(ts.ReadFile("stderr"), want, args[2:]); msg != "" {
+		ts.Fatalf("%s", msg)
+	}
+}
+
+// checkErrOutput returns what is wrong with the stderr of a failed command
+// (status code, arguments args after the program name), or "".
+func checkErrOutput(stderr string, code int, args []string) string {
+	for _, bad := range []string{"HDF5-DIAG", "#000:", "goroutine ", "panic:", "runtime error"} {
+		if strings.Contains(stderr, bad) {
+			return fmt.Sprintf("stderr holds %q (an HDF5 error stack or a Go panic)", bad)
+		}
+	}
+	if !strings.HasSuffix(stderr, "\n") {
+		return "stderr does not end with a newline"
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	switch {
+	case !strings.HasPrefix(lines[0], "modelsurg: error: "):
+		return "the first stderr line is not a modelsurg: error: line"
+	case len(lines) == 2 && !strings.HasPrefix(lines[1], "modelsurg: hint: "):
+		return "the second stderr line is not a modelsurg: hint: line"
+	case len(lines) > 2:
+		return fmt.Sprintf("stderr has %d lines, want an error line and at most a hint line", len(lines))
+	}
+	if code != 1 {
+		return ""
+	}
+	var files []string
+	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		files = append(files, args[1])
+	}
+	for i, a := range args {
+		switch {
+		case (a == "-o" || a == "--output") && i+1 < len(args):
+			files = append(files, args[i+1])
+		case strings.HasPrefix(a, "-o="), strings.HasPrefix(a, "--output="):
+			files = append(files, a[strings.IndexByte(a, '=')+1:])
+		}
+	}
+	for _, f := range files {
+		if strings.HasPrefix(lines[0], "modelsurg: error: "+f+": ") {
+			return ""
+		}
+	}
+	return fmt.Sprintf("the error line does not start with the file it is about (one of %q)", files)
 }

@@ -7,6 +7,7 @@ package h5model
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -59,6 +60,9 @@ func Open(path string) (*File, error) {
 		return nil, err
 	}
 	if !hdf5.IsHDF5(path) {
+		if isZip(path) {
+			return nil, fmt.Errorf("%s: %w (a zip archive: a Keras 3 .keras file? modelsurg reads .h5 files)", path, ErrNotHDF5)
+		}
 		return nil, fmt.Errorf("%s: %w", path, ErrNotHDF5)
 	}
 	hf, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
@@ -70,7 +74,48 @@ func Open(path string) (*File, error) {
 		hf.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if f.Model != nil {
+		if err := checkWeights(f.Model); err != nil {
+			hf.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	return f, nil
+}
+
+// isZip reports a file that starts as a zip archive does.
+func isZip(path string) bool {
+	fh, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	var b [4]byte
+	_, err = io.ReadFull(fh, b[:])
+	return err == nil && string(b[:]) == "PK\x03\x04"
+}
+
+// checkWeights refuses a model whose saved weights contradict its config
+// (another count or shape, a layer without its weights), as summary does:
+// Keras could not load it, and no command should pass it on. Layers whose
+// weights modelsurg cannot derive (Lambda, custom classes) are not checked.
+func checkWeights(m *model.Model) error {
+	s, err := model.Infer(m)
+	if err != nil {
+		return err
+	}
+	for _, l := range m.Layers {
+		if _, err := model.LayerParams(m, l, s); err != nil {
+			var se *model.ShapeError
+			if errors.As(err, &se) && se.Layer == "" {
+				c := *se
+				c.Layer, c.Class = l.Name, l.Class
+				return &c
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func checkReadable(path string) error {
@@ -230,9 +275,18 @@ func (f *File) readGroup(wg hid, name string) ([]*model.Weight, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !isNumeric(info.dtype) {
+			return nil, fmt.Errorf("weight %q holds %s values, not numbers", wn, info.dtype)
+		}
 		ws = append(ws, &model.Weight{Name: wn, Shape: info.shape, DType: info.dtype, Src: &src{file: f, group: name, path: wn}})
 	}
 	return ws, nil
+}
+
+// isNumeric accepts the dtypes Keras saves weights in: floats, and the
+// integers of counters and seeds (Normalization's count is int64).
+func isNumeric(dtype string) bool {
+	return strings.HasPrefix(dtype, "float") || strings.HasPrefix(dtype, "int") || strings.HasPrefix(dtype, "uint")
 }
 
 func hdf5Group(f *File, name string) (*hdf5.Group, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/modelsurg/modelsurg/internal/model"
 )
@@ -150,11 +151,12 @@ func writeFile(out hid, src *File, m *model.Model, opt SaveOptions) error {
 	if err != nil {
 		return err
 	}
+	groupRoots := layerRoots(src.Groups, nil)
 	for _, k := range kids {
 		switch {
 		case k == "optimizer_weights":
 		case k == src.weightsRoot:
-		case src.weightsRoot == "" && src.Groups[k] != nil:
+		case src.weightsRoot == "" && groupRoots[k]:
 			// a layer group of a weights-only file: written below
 		default:
 			if err := copyObject(root, k, out, k); err != nil {
@@ -190,8 +192,9 @@ func writeFile(out hid, src *File, m *model.Model, opt SaveOptions) error {
 	if err != nil {
 		return err
 	}
+	owned := layerRoots(src.Groups, m)
 	for _, k := range wkids {
-		if _, isLayer := src.Groups[k]; !isLayer && m.Layer(k) == nil {
+		if !owned[k] {
 			// top_level_model_weights and anything else Keras may add
 			if err := copyObject(wsrc, k, wdst, k); err != nil {
 				return err
@@ -209,6 +212,27 @@ func writeFile(out hid, src *File, m *model.Model, opt SaveOptions) error {
 		groups[l.Name] = l.Weights
 	}
 	return writeWeights(wdst, wsrc, src, layerNames, groups)
+}
+
+// layerRoots returns the first path component of every layer group: a
+// layer named "conv1/conv" (tf-keras DenseNet) lives in group conv1/conv.
+func layerRoots(groups map[string][]*model.Weight, m *model.Model) map[string]bool {
+	roots := map[string]bool{}
+	add := func(name string) {
+		if i := strings.IndexByte(name, '/'); i >= 0 {
+			name = name[:i]
+		}
+		roots[name] = true
+	}
+	for name := range groups {
+		add(name)
+	}
+	if m != nil {
+		for _, l := range m.Layers {
+			add(l.Name)
+		}
+	}
+	return roots
 }
 
 func isListAttr(name, base string) bool {

@@ -60,6 +60,9 @@ func parseEnvelope(env *jsonx.Obj, d Dialect, depth int) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer #%d: %w", i, err)
 		}
+		if err := checkBatchShape(l); err != nil {
+			return nil, err
+		}
 		if seen[l.Name] {
 			return nil, fmt.Errorf("%w: two layers are named %q", ErrNotModel, l.Name)
 		}
@@ -144,6 +147,53 @@ func parseLayer(ev *jsonx.Value, m *Model, d Dialect, depth int) (*Layer, error)
 		l.Nodes = append(l.Nodes, n)
 	}
 	return l, nil
+}
+
+// maxInputDim caps a declared input dimension, as the CLI caps --shape:
+// anything larger is a damaged config, not a model.
+const maxInputDim = 1 << 31
+
+// checkBatchShape refuses a declared input shape (batch_input_shape,
+// batch_shape) that is not a list of null or integers in [0, 2^31]: NaN,
+// fractions, strings and absurd sizes make a damaged file, not a model
+// with an unknown shape.
+func checkBatchShape(l *Layer) error {
+	for _, key := range []string{"batch_input_shape", "batch_shape"} {
+		v := l.Config.Get(key)
+		if v.IsNull() {
+			continue
+		}
+		bad := func(format string, args ...any) error {
+			return &ShapeError{Layer: l.Name, Class: l.Class, Msg: key + " " + capJSON(v) + ": " + fmt.Sprintf(format, args...)}
+		}
+		if v.Kind != jsonx.Array {
+			return bad("not a list")
+		}
+		for _, e := range v.Elems {
+			if e.IsNull() {
+				continue
+			}
+			n, ok := e.Int()
+			switch {
+			case !ok:
+				return bad("dimension %s is not an integer or null", capJSON(e))
+			case n < 0:
+				return bad("dimension %d is negative", n)
+			case n > maxInputDim:
+				return bad("dimension %d is larger than %d", n, maxInputDim)
+			}
+		}
+	}
+	return nil
+}
+
+// capJSON prints a config value for a message, cut to a readable length.
+func capJSON(v *jsonx.Value) string {
+	s := string(jsonx.Marshal(v))
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
 }
 
 // refOf reads [layer, node, tensor(, kwargs)].

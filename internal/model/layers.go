@@ -19,12 +19,18 @@
 //     AlphaDropout, ActivityRegularization
 //   - keras.applications helpers: LayerScale, StochasticDepth (ConvNeXt),
 //     CustomScaleLayer (InceptionResNetV2)
+//
+// Any other class (Lambda, RNNs, custom layers, nested models) gives
+// ErrUnknownLayer. (This comment is detached from the package clause on
+// purpose: model.go holds the package doc.)
+
 package model
 
 import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/modelsurg/modelsurg/internal/jsonx"
@@ -181,7 +187,13 @@ func lookup(class string, cfg *jsonx.Obj, d Dialect) (*layerKind, *lcfg, error) 
 	if k == nil {
 		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownLayer, class)
 	}
-	return k, &lcfg{o: cfg, class: class, d: d}, nil
+	c := &lcfg{o: cfg, class: class, d: d}
+	// Keras 1 configs use other keys (border_mode, dim_ordering "th", ...):
+	// reading them with Keras 2 defaults would give wrong shapes.
+	if cfg.Has("border_mode") || cfg.Has("dim_ordering") {
+		return nil, nil, c.badf("keras 1 configs are not supported")
+	}
+	return k, c, nil
 }
 
 // checkInputs validates the number of inputs and every known input shape.
@@ -210,6 +222,18 @@ func (c *lcfg) checkShape(s Shape, what string) error {
 		}
 	}
 	return nil
+}
+
+// tupleString prints config integers as Python prints a tuple.
+func tupleString(v []int) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.Itoa(x)
+	}
+	if len(v) == 1 {
+		return "(" + parts[0] + ",)"
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
 func plural(n int) string {
@@ -357,7 +381,7 @@ func (c *lcfg) tuple(key string, n, def int) ([]int, error) {
 	}
 	for _, v := range vals {
 		if v <= 0 {
-			return nil, c.errf("%s must be positive, got %v", key, vals)
+			return nil, c.errf("%s must be positive, got %s", key, tupleString(vals))
 		}
 	}
 	return vals, nil

@@ -94,7 +94,7 @@ func (c *lcfg) conv(r int, kind convKind) (*convParams, error) {
 			}
 			for i, v := range op {
 				if v < 0 || v >= p.strides[i] {
-					return nil, c.errf("output_padding %v must be >= 0 and less than strides %v", op, p.strides)
+					return nil, c.errf("output_padding %s must be >= 0 and less than strides %s", tupleString(op), tupleString(p.strides))
 				}
 			}
 			p.outPad = op
@@ -241,6 +241,9 @@ func (c *lcfg) inferConv(p *convParams, s Shape) (Shape, error) {
 }
 
 func (c *lcfg) convWeights(p *convParams, s Shape) ([]WeightSpec, error) {
+	if err := c.noExtraWeights(); err != nil {
+		return nil, err
+	}
 	cin := None
 	if s != nil {
 		ca, _, err := c.convAxes(p, s)
@@ -515,7 +518,7 @@ func croppingLayer(r int) *layerKind {
 				return 0, err
 			}
 			if t >= n {
-				return 0, c.errf("cropping %v leaves nothing of input %s", crops[i], s)
+				return 0, c.errf("cropping (%d, %d) leaves nothing of input %s", crops[i][0], crops[i][1], s)
 			}
 			return n - t, nil
 		}, nil

@@ -2,6 +2,7 @@ package model
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/modelsurg/modelsurg/internal/jsonx"
 )
@@ -34,7 +35,7 @@ func inputLayer(c *lcfg, _ []Shape) (Shape, error) {
 				return nil, err
 			}
 			if n < 0 {
-				return nil, c.errf("%s %v has a negative dimension", key, jsonx.Marshal(v))
+				return nil, c.errf("%s %s has a negative dimension", key, jsonx.Marshal(v))
 			}
 			s = append(s, n)
 		}
@@ -49,6 +50,11 @@ func inputLayer(c *lcfg, _ []Shape) (Shape, error) {
 // noExtraWeights refuses Keras 3 configs that add weights modelsurg does
 // not model (LoRA, quantization).
 func (c *lcfg) noExtraWeights() error {
+	if dt := c.o.Object("dtype"); dt != nil {
+		if cn, _ := dt.String("class_name"); strings.Contains(cn, "Quantized") {
+			return c.badf("quantized layers are not supported")
+		}
+	}
 	if v := c.o.Get("lora_rank"); !v.IsNull() {
 		if n, ok := v.Int(); !ok || n != 0 {
 			return c.badf("lora_rank is not supported")
@@ -180,11 +186,11 @@ var reshapeLayer = &layerKind{nIn: 1, infer: func(c *lcfg, in []Shape) (Shape, e
 	for i, t := range target {
 		switch {
 		case t == -1 && unknownAt >= 0:
-			return nil, c.errf("target_shape %v has more than one -1", target)
+			return nil, c.errf("target_shape %s has more than one -1", tupleString(target))
 		case t == -1:
 			unknownAt = i
 		case t <= 0:
-			return nil, c.errf("target_shape %v has a dimension <= 0", target)
+			return nil, c.errf("target_shape %s has a dimension <= 0", tupleString(target))
 		default:
 			if known, err = c.mul(known, t); err != nil {
 				return nil, err
@@ -206,11 +212,11 @@ var reshapeLayer = &layerKind{nIn: 1, infer: func(c *lcfg, in []Shape) (Shape, e
 	}
 	if unknownAt >= 0 {
 		if total%known != 0 {
-			return nil, c.errf("cannot reshape %s into %v", s, target)
+			return nil, c.errf("cannot reshape %s into %s", s, tupleString(target))
 		}
 		out[unknownAt+1] = total / known
 	} else if total != known {
-		return nil, c.errf("cannot reshape %s (%d values) into %v (%d values)", s, total, target, known)
+		return nil, c.errf("cannot reshape %s (%d values) into %s (%d values)", s, total, tupleString(target), known)
 	}
 	return out, nil
 }}
@@ -226,7 +232,7 @@ var permuteLayer = &layerKind{nIn: 1, infer: func(c *lcfg, in []Shape) (Shape, e
 	seen := make([]bool, len(dims)+1)
 	for _, d := range dims {
 		if d < 1 || d > len(dims) || seen[d] {
-			return nil, c.errf("dims %v is not a permutation of 1..%d", dims, len(dims))
+			return nil, c.errf("dims %s is not a permutation of 1..%d", tupleString(dims), len(dims))
 		}
 		seen[d] = true
 	}
@@ -265,13 +271,13 @@ func (c *lcfg) preluAlpha(s Shape) (Shape, error) {
 	alpha := s[1:].Clone()
 	for _, a := range shared {
 		if a < 1 || a >= len(s) {
-			return nil, c.errf("shared_axes %v is out of range for input %s", shared, s)
+			return nil, c.errf("shared_axes %s is out of range for input %s", tupleString(shared), s)
 		}
 		alpha[a-1] = 1
 	}
 	for _, d := range alpha {
 		if d == None {
-			return nil, c.errf("alpha would have an undefined dimension for input %s and shared_axes %v", s, shared)
+			return nil, c.errf("alpha would have an undefined dimension for input %s and shared_axes %s", s, tupleString(shared))
 		}
 	}
 	return alpha, nil
@@ -318,7 +324,7 @@ func (c *lcfg) axes(key string, def int, rank int) ([]int, error) {
 			return nil, err
 		}
 		if seen[out[i]] {
-			return nil, c.errf("%s %v repeats an axis", key, vals)
+			return nil, c.errf("%s %s repeats an axis", key, tupleString(vals))
 		}
 		seen[out[i]] = true
 	}
@@ -746,7 +752,7 @@ var dotLayer = &layerKind{nIn: 2, infer: func(c *lcfg, in []Shape) (Shape, error
 		ax = []int{ax[0], ax[0]}
 	}
 	if len(ax) != 2 {
-		return nil, c.errf("axes must have 1 or 2 values, got %v", ax)
+		return nil, c.errf("axes must have 1 or 2 values, got %s", tupleString(ax))
 	}
 	a1, err := c.axis(ax[0], len(s1))
 	if err != nil {

@@ -406,6 +406,7 @@ func TestInferLayerErrors(t *testing.T) {
 		{"BatchNormalization", `{"axis": [1, 1]}`, []Shape{{N, 3, 4}}, false},
 		{"BatchNormalization", `{"axis": 7}`, []Shape{{N, 3, 4}}, false},
 		{"TFOpLambda", `{"function": "image.resize"}`, []Shape{{N, 3, 4}}, true},
+		{"MaxPooling2D", `{"pool_size": [2, 2], "border_mode": "valid", "dim_ordering": "th"}`, []Shape{{N, 3, 8, 8}}, true},
 	} {
 		out, err := InferLayer(tc.class, mustObj(t, tc.cfg), tc.in, Keras3)
 		if tc.class == "Conv2D" && len(tc.in) == 1 && tc.in[0][1] == big {
@@ -426,6 +427,29 @@ func TestInferLayerErrors(t *testing.T) {
 		checkErrorText(t, err)
 		if tc.unknown != errors.Is(err, ErrUnknownLayer) || tc.unknown == errors.As(err, new(*ShapeError)) {
 			t.Errorf("InferLayer(%s %s, %v) error %v: want unknown=%v", tc.class, tc.cfg, tc.in, err, tc.unknown)
+		}
+	}
+}
+
+// Weights modelsurg does not model (LoRA, quantization) make LayerWeights
+// unknown, while shapes stay known.
+func TestLayerWeightsUnsupported(t *testing.T) {
+	for _, tc := range []struct{ class, cfg string }{
+		{"Dense", `{"units": 4, "lora_rank": 2}`},
+		{"Dense", `{"units": 4, "quantization_config": {"mode": "int8"}}`},
+		{"Embedding", `{"input_dim": 4, "output_dim": 2, "dtype": {"class_name": "QuantizedDTypePolicy", "config": {"name": "int8_from_float32"}}}`},
+		{"Conv2D", `{"filters": 4, "kernel_size": 3, "lora_rank": 4}`},
+	} {
+		in := []Shape{{None, 8, 8, 3}}
+		if tc.class != "Conv2D" {
+			in = []Shape{{None, 3}}
+		}
+		cfg := mustObj(t, tc.cfg)
+		if _, err := InferLayer(tc.class, cfg, in, Keras3); err != nil {
+			t.Errorf("InferLayer(%s %s): %v", tc.class, tc.cfg, err)
+		}
+		if ws, err := LayerWeights(tc.class, cfg, in, Keras3); !errors.Is(err, ErrUnknownLayer) {
+			t.Errorf("LayerWeights(%s %s) = %v, %v; want ErrUnknownLayer", tc.class, tc.cfg, ws, err)
 		}
 	}
 }

@@ -63,6 +63,8 @@ type HeadReport struct {
 	Added []NewLayer
 	// Frozen counts the layers set to trainable: false (nested ones included).
 	Frozen int
+	// Warnings are things the caller should know about the result.
+	Warnings []string
 }
 
 // NewLayer is one layer of the new head.
@@ -186,6 +188,14 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, erro
 		rep.Frozen = freeze(c, shapes, keep)
 	}
 	cutRef := c.RefOf(cut, tensor)
+	if cutRef.Node != cut.Node && cut.Node >= 0 && c.Dialect == model.Keras2 {
+		// tf-keras numbers a nested model's calls from 1 (its own graph is
+		// node 0); Keras 3's reader of tf-keras files does not, so it cannot
+		// rebuild a layer that reads a nested model's output. Keras itself
+		// writes the same reference for this surgery.
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the head reads the output of the nested model %q: tf-keras loads the result, "+
+			"Keras 3 does not (its reader of tf-keras files misnumbers calls of nested models)", cut.Layer.Name))
+	}
 	if err := prune(c, keep, &cutRef, rep); err != nil {
 		return nil, nil, err
 	}

@@ -81,8 +81,8 @@ func weightNames(ws []*model.Weight) []string {
 // name="predictions") into an .h5 file: tf_keras 2.21 and keras 3.15.1
 // (dumped from model.save; see tests/interop/test_head.py for the live check).
 const (
-	denseK2 = `{"name": "predictions", "trainable": true, "dtype": "float32", "units": 2, "activation": "softmax", "use_bias": true, "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null}, "registered_name": null}, "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null}, "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}`
-	denseK3 = `{"name": "predictions", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "units": 2, "activation": "softmax", "use_bias": true, "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null, "input_axes": null, "output_axes": null}, "registered_name": null}, "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null}, "kernel_regularizer": null, "bias_regularizer": null, "kernel_constraint": null, "bias_constraint": null, "quantization_config": null}`
+	denseK2   = `{"name": "predictions", "trainable": true, "dtype": "float32", "units": 2, "activation": "softmax", "use_bias": true, "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null}, "registered_name": null}, "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null}, "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}`
+	denseK3   = `{"name": "predictions", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "units": 2, "activation": "softmax", "use_bias": true, "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null, "input_axes": null, "output_axes": null}, "registered_name": null}, "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null}, "kernel_regularizer": null, "bias_regularizer": null, "kernel_constraint": null, "bias_constraint": null, "quantization_config": null}`
 	dropoutK2 = `{"name": "dropout", "trainable": true, "dtype": "float32", "rate": 0.5, "noise_shape": null, "seed": null}`
 	dropoutK3 = `{"name": "dropout", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "rate": 0.5, "seed": null, "noise_shape": null}`
 	gapK2     = `{"name": "avg_pool", "trainable": true, "dtype": "float32", "data_format": "channels_last", "keepdims": false}`
@@ -429,8 +429,8 @@ func TestRefusals(t *testing.T) {
 	// a layer that does not lead to the output
 	dangling := parseK2(t, `{"class_name": "Functional", "config": {"name": "m", "trainable": true, "layers": [
 	 {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 3], "dtype": "float32", "sparse": false, "ragged": false, "name": "x"}, "name": "x", "inbound_nodes": []},
-	 {"class_name": "Conv2D", "config": ` + conv("c1") + `, "name": "c1", "inbound_nodes": [[["x", 0, 0, {}]]]},
-	 {"class_name": "Conv2D", "config": ` + conv("aux") + `, "name": "aux", "inbound_nodes": [[["x", 0, 0, {}]]]}],
+	 {"class_name": "Conv2D", "config": `+conv("c1")+`, "name": "c1", "inbound_nodes": [[["x", 0, 0, {}]]]},
+	 {"class_name": "Conv2D", "config": `+conv("aux")+`, "name": "aux", "inbound_nodes": [[["x", 0, 0, {}]]]}],
 	 "input_layers": [["x", 0, 0]], "output_layers": [["c1", 0, 0]]}}`)
 	_, _, err := ReplaceHead(dangling, HeadSpec{Classes: 2, CutAt: "aux"})
 	if err == nil || !strings.Contains(err.Error(), `layer "aux": not on the path to the model's output`) {

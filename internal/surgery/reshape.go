@@ -94,7 +94,7 @@ func ReshapeInput(m *model.Model, spec ReshapeSpec) (*model.Model, []Warning, er
 	var adapt []channelChange
 	for _, ch := range changes {
 		old, nw := ch.old[len(ch.old)-1], ch.new[len(ch.new)-1]
-		if old != nw && old != model.None && nw != model.None {
+		if old != nw && old != model.None && nw != model.None && len(ch.old) >= 3 {
 			adapt = append(adapt, channelChange{slot: ch.slot, from: old, to: nw})
 			if channelHint == "" {
 				channelHint = fmt.Sprintf("input %q goes from %d to %d channels: add --adapt-channels sum or mean (for 1 channel) or repeat (for 2 or more) to adapt the weights that read them", ch.slot.layer.Name, old, nw)

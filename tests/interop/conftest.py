@@ -267,6 +267,15 @@ class LoadError(Exception):
     pass
 
 
+def root_cause(e, limit=300):
+    """A Keras load error, shortened to its root cause."""
+    s = str(e).strip()
+    if "Exception encountered: " in s:  # "Error when deserializing class ... using config={...}"
+        s = s.rsplit("Exception encountered: ", 1)[1]
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[:limit] + "..."
+
+
 class Oracle:
     """Keras results per (file, Keras), cached for the session."""
 
@@ -307,7 +316,7 @@ class Oracle:
             try:
                 m = self.load(path, k, builder_name)
             except Exception as e:  # noqa: BLE001
-                err = LoadError("Keras %s cannot load %s: %s: %s" % (k, path, type(e).__name__, str(e)[:500]))
+                err = LoadError("Keras %s cannot load %s: %s: %s" % (k, path, type(e).__name__, root_cause(e)))
                 if cache:
                     self.cache[key] = err
                 raise err

@@ -21,8 +21,9 @@ for the same layers; the same command writes the same bytes; the source is
 never modified.
 
 keras.applications sources: ResNet50 at 128x128x3 with its top (made here,
-cached as .cache/apps/{k2,k3}/resnet50_128.h5), VGG16 without top and
-MobileNetV2 with top at 224x224x3 (the app cache of gen_apps.py).
+cached as .cache/apps/{k2,k3}/resnet50_128.h5), VGG16 without top at
+224x224x3 (vgg16_notop_224.h5) and MobileNetV2 with top at 224x224x3 (the
+app cache of gen_apps.py).
 """
 
 import gc
@@ -59,15 +60,17 @@ def _save_atomic(m, out):
             os.remove(tmp)
 
 
-def resnet50_128(dialect):
-    """ResNet50 with its top at 128x128x3 (random weights), cached."""
-    out = str(APPS_DIR / dialect / "resnet50_128.h5")
+def fixed_size_app(dialect, name, fn, include_top, shape):
+    """A keras.applications model at a fixed input shape (random weights,
+    gen_apps.py's seed), cached as .cache/apps/DIALECT/NAME.h5."""
+    out = str(APPS_DIR / dialect / (name + ".h5"))
     if not os.path.exists(out):
-        with timed("generate resnet50_128 %s" % dialect):
+        with timed("generate %s %s" % (name, dialect)):
             K = gen_apps.keras_module(dialect)
             K.backend.clear_session()
             K.utils.set_random_seed(gen_apps.SEED)
-            _save_atomic(K.applications.ResNet50(weights=None, include_top=True, input_shape=(128, 128, 3)), out)
+            _save_atomic(getattr(K.applications, fn)(weights=None, include_top=include_top, input_shape=shape), out)
+            K.backend.clear_session()
     return out
 
 
@@ -82,8 +85,11 @@ def app_source(dialect, name):
 
 APPS = {
     # name: (source maker, keras.applications function, input shape, cut layer, layers removed)
-    "resnet50_128": (lambda d: resnet50_128(d), "ResNet50", (128, 128, 3), "conv5_block3_out", ["avg_pool", "predictions"]),
-    "vgg16": (lambda d: app_source(d, "vgg16"), "VGG16", (224, 224, 3), "block5_pool", []),
+    "resnet50_128": (lambda d: fixed_size_app(d, "resnet50_128", "ResNet50", True, (128, 128, 3)), "ResNet50",
+                     (128, 128, 3), "conv5_block3_out", ["avg_pool", "predictions"]),
+    # without top: gen_apps.py's vgg16.h5 takes any size, which Flatten cannot
+    "vgg16_notop_224": (lambda d: fixed_size_app(d, "vgg16_notop_224", "VGG16", False, (224, 224, 3)), "VGG16",
+                        (224, 224, 3), "block5_pool", []),
     "mobilenetv2": (lambda d: app_source(d, "mobilenetv2"), "MobileNetV2", (224, 224, 3), "out_relu",
                     ["global_average_pooling2d", "predictions"]),
 }
@@ -99,8 +105,8 @@ HEADS = {
 EXPECTED = {
     ("resnet50_128", "flatten"): (32768, 65538),
     ("resnet50_128", "gap"): (2048, 4098),
-    ("vgg16", "flatten"): (25088, 50178),
-    ("vgg16", "gap"): (512, 1026),
+    ("vgg16_notop_224", "flatten"): (25088, 50178),
+    ("vgg16_notop_224", "gap"): (512, 1026),
     ("mobilenetv2", "flatten"): (62720, 125442),
     ("mobilenetv2", "gap"): (1280, 2562),
 }
@@ -201,8 +207,18 @@ def copy_weights(dst, src):
             l.set_weights(by[l.name].get_weights())
 
 
+def call_output(layer):
+    """The output of a layer's last call: for a nested model in tf-keras,
+    .output is its own graph's (node 0), not its call's in the outer model."""
+    import tensorflow as tf
+
+    node = layer._inbound_nodes[-1]
+    outs = node.output_tensors if hasattr(node, "output_tensors") else node.outputs
+    return tf.nest.flatten(outs)[0]
+
+
 def submodel(K, model, layer):
-    return K.Model(model.inputs, model.get_layer(layer).output)
+    return K.Model(model.inputs, call_output(model.get_layer(layer)))
 
 
 def run(K, model, x):
@@ -210,6 +226,13 @@ def run(K, model, x):
     import tensorflow as tf
 
     return [np.asarray(y) for y in tf.nest.flatten(ys)]
+
+
+def run_cut_and_output(K, model, cut, x):
+    """The cut layer's output and the model's, from one forward pass."""
+    both = K.Model(model.inputs, [call_output(model.get_layer(cut)), model.outputs[0]])
+    a, b = run(K, both, x)
+    return [a], [b]
 
 
 def check_bits(what, a, b):
@@ -227,11 +250,13 @@ def check_close(what, a, b):
 
 
 def fit_step(what, K, model, x):
+    """compile + one fit step on one random example: the loss is finite."""
+    x = [a[:1] for a in x]
     rng = np.random.default_rng(1)
     n = int(model.outputs[0].shape[-1])
     y = np.eye(n, dtype="float32")[rng.integers(0, n, size=len(x[0]))] if n > 1 else rng.integers(0, 2, (len(x[0]), 1)).astype("float32")
     loss = "categorical_crossentropy" if n > 1 else "binary_crossentropy"
-    model.compile(optimizer="sgd", loss=loss)
+    model.compile(optimizer="sgd", loss=loss, run_eagerly=True)  # one step: tracing would cost more
     h = model.fit(x, y, epochs=1, batch_size=len(x[0]), verbose=0)
     v = h.history["loss"][0]
     assert np.isfinite(v), "%s: one fit step gives loss %r" % (what, v)
@@ -288,6 +313,23 @@ def replace_head(src, out, *args):
 # keras.applications
 
 
+def kept_weights_identical(what, src, out, removed):
+    """Every kept layer's weight_names and raw weight bytes are the source's."""
+    with h5py.File(src, "r") as fs, h5py.File(out, "r") as fo:
+        rs, ro = fs["model_weights"], fo["model_weights"]
+        names = keras_report.read_chunked_attr(rs, "layer_names")
+        out_names = keras_report.read_chunked_attr(ro, "layer_names")
+        kept = [n for n in names if n not in removed]
+        assert out_names[: len(kept)] == kept, "%s: layer_names do not start with the kept layers" % what
+        for n in kept:
+            wn = keras_report.read_chunked_attr(rs[n], "weight_names")
+            assert keras_report.read_chunked_attr(ro[n], "weight_names") == wn, "%s: %s weight_names" % (what, n)
+            for w in wn:
+                a, b = rs[n][w], ro[n][w]
+                assert a.dtype == b.dtype and a.shape == b.shape and a[()].tobytes() == b[()].tobytes(), (
+                    "%s: weight %s/%s is not bit-identical to the source's" % (what, n, w))
+
+
 @pytest.mark.parametrize("dialect", ["k2", "k3"])
 @pytest.mark.parametrize("app", list(APPS))
 def test_head_apps(app, dialect, tmp_path, loads):
@@ -302,6 +344,7 @@ def test_head_apps(app, dialect, tmp_path, loads):
             assert "removed %d layers: %s" % (len(removed), ", ".join(removed)) in err, err
         else:
             assert "nothing cut" in err, err
+        kept_weights_identical("%s/%s %s" % (dialect, app, head), src, out, removed)
         outs[head] = out
     # the same command writes the same bytes
     again = str(tmp_path / "again.h5")
@@ -310,43 +353,51 @@ def test_head_apps(app, dialect, tmp_path, loads):
         assert a.read() == b.read(), "%s: two runs of the same replace-head differ" % app
     os.remove(again)
 
+    writer = "2" if dialect == "k2" else "3"
     for k in kerases_for(src, dialect, loads):
         K = K_(k)
-        with timed("keras %s source backbone %s %s" % (k, app, dialect)):
-            s = keras_report.load(src, k)
-            x = batch_for(s)
-            base_ref = run(K, submodel(K, s, cut), x)
-            del s
-        free(K)
+        # Keras's own build of the same surgery, one backbone for all heads
+        # (copy_weights gives it each output's weights in turn).
+        with timed("keras %s build %s reference" % (k, app)):
+            base = getattr(K.applications, fn)(include_top=False, weights=None, input_shape=shape)
+            refs = {h: K.Model(base.inputs, python_head(K, base.output, a)) for h, a in HEADS.items()}
+        # The writer's Keras checks every head; the other Keras, one.
         for head, args in HEADS.items():
+            if k != writer and head != "flatten":
+                continue
             what = "%s/%s %s head in Keras %s" % (dialect, app, head, k)
             with timed("keras %s check %s %s %s" % (k, app, dialect, head)):
                 m = keras_report.load(outs[head], k)
-                base = getattr(K.applications, fn)(include_top=False, weights=None, input_shape=shape)
-                ref = K.Model(base.inputs, python_head(K, base.output, args))
+                ref = refs[head]
                 frozen = "--freeze-base" in args
-                if frozen:
-                    for l in base.layers:
-                        l.trainable = False
+                for l in base.layers:
+                    l.trainable = not frozen
                 compare_layers(what, m, ref)
-                exp = EXPECTED.get((app, head.replace("_frozen", "")))
-                feat = m.layers[-2] if head == "gap" or head == "gap_frozen" else m.get_layer("flatten")
+                exp = EXPECTED[(app, head.replace("_frozen", ""))]
+                feat = m.get_layer("flatten") if head == "flatten" else m.get_layer("avg_pool")
                 assert int(feat.output.shape[-1]) == exp[0], "%s: %s gives %s" % (what, feat.name, feat.output.shape)
                 assert m.get_layer("predictions").count_params() == exp[1]
-                assert tuple(m.output.shape) == (None, 2)
+                assert tuple(m.outputs[0].shape) == (None, 2)
                 assert totals(m) == totals(ref), "%s: Trainable/Non-trainable %s, Keras's %s" % (what, totals(m), totals(ref))
                 if frozen:
                     assert totals(m)[0] == exp[1], "%s: trainable %d, want the head's %d" % (what, totals(m)[0], exp[1])
-                # backbone bit for bit, then the whole model against Keras's own build
-                check_bits(what + ": cut layer output vs the source's", base_ref, run(K, submodel(K, m, cut), x))
+                # same weights in Keras's build: the backbone bit for bit, the head <= TOL
                 copy_weights(ref, m)
-                got = run(K, m, x)
-                check_bits(what + ": backbone of Keras's reference", base_ref, run(K, submodel(K, ref, cut), x))
-                check_close(what, run(K, ref, x), got)
-                if k == ("2" if dialect == "k2" else "3") and head != "gap_frozen":
+                x = batch_for(m)
+                ref_cut, ref_y = run_cut_and_output(K, ref, cut, x)
+                got_cut, got_y = run_cut_and_output(K, m, cut, x)
+                check_bits(what + ": cut layer output vs Keras's", ref_cut, got_cut)
+                check_close(what, ref_y, got_y)
+                if k == writer:
                     fit_step(what, K, m, x)
-                del m, ref, base
-            free(K)
+                del m
+            free_models(K)
+        del base, refs
+        free(K)
+
+
+def free_models(K):
+    gc.collect()
 
 
 # --------------------------------------------------------------------------
@@ -374,7 +425,7 @@ FIXTURE_HEADS = [
 def _inputs_used(K, s, cut):
     import tensorflow as tf
 
-    out = s.get_layer(cut).output
+    out = call_output(s.get_layer(cut))
     used = []
     for t in s.inputs:
         try:
@@ -393,22 +444,31 @@ def test_head_fixtures(fx, args, cut, dialect, tmp_path, loads):
     out = str(tmp_path / "out.h5")
     if "--classes" not in args:
         args = args + ["--classes", "2"]
-    replace_head(src, out, *args)
+    err = replace_head(src, out, *args)
     ks = kerases_for(src, dialect, loads)
     if loads(src, ks[0]) is not None:
         pytest.fail("Keras %s does not load the fixture %s: %s" % (ks[0], src, loads(src, ks[0])))
     for k in ks:
         K = K_(k)
         what = "%s/%s %s in Keras %s" % (dialect, fx, " ".join(args), k)
+        if k == "3" and dialect == "k2" and "warning: the head reads the output of the nested model" in err:
+            # Known Keras 3 limitation, announced on stderr: its reader of
+            # tf-keras files takes ["block", 1, 0] (tf-keras numbering of a
+            # nested model's first call) literally. Keras's own file of this
+            # surgery fails the same way.
+            with pytest.raises(Exception, match="Invalid Functional model configuration"):
+                keras_report.load(out, k)
+            free(K)
+            continue
         s = keras_report.load(src, k)
         x = batch_for(s)
         m = keras_report.load(out, k)
         used = _inputs_used(K, s, cut)
         xs = [x[i] for i, t in enumerate(s.inputs) if any(t is u for u in used)]
         assert len(m.inputs) == len(used), "%s: %d inputs, Keras's cut needs %d" % (what, len(m.inputs), len(used))
-        base_ref = run(K, K.Model(used if len(used) > 1 else used[0], s.get_layer(cut).output), xs)
+        base_ref = run(K, K.Model(used if len(used) > 1 else used[0], call_output(s.get_layer(cut))), xs)
         check_bits(what + ": cut layer output vs the source's", base_ref, run(K, submodel(K, m, cut), xs))
-        y = python_head(K, s.get_layer(cut).output, args)
+        y = python_head(K, call_output(s.get_layer(cut)), args)
         ref = K.Model(used if len(used) > 1 else used[0], y)
         if "--freeze-base" in args:
             for l in s.layers:

@@ -168,7 +168,7 @@ def test_strip_roundtrip(case, side, src, oracle, stripped):
         try:
             ref = oracle.analyze(src, k, builder)
         except LoadError as e:
-            pytest.skip("Keras %s does not load the source itself: %s" % (k, str(e).split(": ", 2)[-1][:200]))
+            pytest.skip("Keras %s does not load the source itself: %s" % (k, str(e).split(": ", 2)[-1]))
 
     out = stripped.get(case, src)
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Benchmark: modelsurg against `cp` and against the Keras script a user
+would write instead, as whole processes, in one run on one machine.
+
+    .venv/bin/python scripts/bench.py [--rounds 5] [--readme README.md]
+
+Generates (if missing, with Keras 3, weights=None) ResNet50 with top (~98 MB)
+and VGG16 with top (~528 MB, one 411 MB tensor) into .cache/apps/k3/, then
+runs every command ROUNDS times, interleaved (round 1 of each, round 2 of
+each, ...), and reports the median wall time and the peak RSS (from wait4's
+rusage of the child) of each, and the ratios modelsurg/cp and
+Keras/modelsurg. With --readme, the table between the BENCH markers in that
+file is replaced by the new one.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = REPO / "bin" / "modelsurg"
+PY = sys.executable
+APPS = REPO / ".cache" / "apps" / "k3"
+
+KERAS_ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+
+# What a user would write instead of modelsurg (Keras 3).
+KERAS_RESHAPE = """
+import sys, keras
+src, out = sys.argv[1], sys.argv[2]
+m = keras.saving.load_model(src, compile=False)
+new = keras.applications.ResNet50(weights=None, input_shape=(128, 128, 3))
+new.set_weights(m.get_weights())
+new.save(out)
+"""
+KERAS_HEAD = """
+import sys, keras
+src, out, cut = sys.argv[1], sys.argv[2], sys.argv[3]
+m = keras.saving.load_model(src, compile=False)
+x = keras.layers.GlobalAveragePooling2D(name="avg_pool_new")(m.get_layer(cut).output)
+y = keras.layers.Dense(2, activation="softmax", name="predictions_new")(x)
+keras.Model(m.input, y).save(out)
+"""
+KERAS_SUMMARY = """
+import sys, keras
+keras.saving.load_model(sys.argv[1], compile=False).summary()
+"""
+
+
+def ensure_model(name, out):
+    if out.exists():
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    args = [PY, str(REPO / "tests" / "interop" / "gen_apps.py"), "--dialect", "k3", "--model", name, "--out", str(out)]
+    if name == "vgg16":
+        args.append("--include-top")
+    print("generating", out, file=sys.stderr)
+    subprocess.run(args, check=True, env=KERAS_ENV)
+
+
+def measure(argv, env=None):
+    """Run argv; return (seconds, peak RSS in MiB)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise SystemExit("command failed (%d): %s\n%s" % (p.returncode, " ".join(map(str, argv)), err[-2000:]))
+    return dt, ru.ru_maxrss / 1024.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--keras-rounds", type=int, default=2, help="rounds for the (slow) Keras scripts")
+    ap.add_argument("--readme", help="update the table in this README")
+    a = ap.parse_args()
+
+    resnet = APPS / "resnet50.h5"
+    vgg = APPS / "vgg16_top.h5"
+    ensure_model("resnet50", resnet)
+    ensure_model("vgg16", vgg)
+
+    tmp = Path(tempfile.mkdtemp(prefix="modelsurg-bench-", dir=REPO / ".cache"))
+    out = tmp / "out.h5"
+
+    def ms(*args):
+        return [str(BIN), *map(str, args), "--force"] if "-o" in args else [str(BIN), *map(str, args)]
+
+    jobs = [
+        # (model, label, argv, group) - group pairs each command with its baseline
+        ("ResNet50", "cp", ["cp", resnet, out], "cp"),
+        ("ResNet50", "modelsurg reshape-input --shape 128,128,3", ms("reshape-input", resnet, "--shape", "128,128,3", "-o", out), "ms"),
+        ("ResNet50", "modelsurg replace-head --classes 2", ms("replace-head", resnet, "--classes", "2", "-o", out), "ms"),
+        ("ResNet50", "modelsurg summary", ms("summary", resnet), "ms"),
+        ("ResNet50", "Keras 3: load_model + ResNet50(input_shape=128) + save", [PY, "-c", KERAS_RESHAPE, resnet, out], "keras"),
+        ("ResNet50", "Keras 3: load_model + new head + save", [PY, "-c", KERAS_HEAD, resnet, out, "conv5_block3_out"], "keras"),
+        ("ResNet50", "Keras 3: load_model(...).summary()", [PY, "-c", KERAS_SUMMARY, resnet], "keras"),
+        ("VGG16 (top)", "cp", ["cp", vgg, out], "cp"),
+        ("VGG16 (top)", "modelsurg strip", ms("strip", vgg, "-o", out), "ms"),
+        ("VGG16 (top)", "modelsurg reshape-input --nest --shape 224,224,3", ms("reshape-input", vgg, "--nest", "--shape", "224,224,3", "-o", out), "ms"),
+        ("VGG16 (top)", "modelsurg replace-head --classes 2", ms("replace-head", vgg, "--classes", "2", "-o", out), "ms"),
+        ("VGG16 (top)", "modelsurg summary", ms("summary", vgg), "ms"),
+        ("VGG16 (top)", "Keras 3: load_model(...).summary()", [PY, "-c", KERAS_SUMMARY, vgg], "keras"),
+    ]
+    results = {i: [] for i in range(len(jobs))}
+    for r in range(a.rounds):
+        for i, (model, label, argv, group) in enumerate(jobs):
+            if group == "keras" and r >= a.keras_rounds:
+                continue
+            env = KERAS_ENV if group == "keras" else None
+            results[i].append(measure([str(x) for x in argv], env))
+            if out.exists():
+                out.unlink()
+        print("round %d/%d done" % (r + 1, a.rounds), file=sys.stderr)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    med = {i: (statistics.median(t for t, _ in v), max(m for _, m in v), len(v)) for i, v in results.items()}
+    cp_time = {model: med[i][0] for i, (model, label, _, g) in enumerate(jobs) if g == "cp"}
+    ms_time = {(model, label.split(":")[0].replace("modelsurg ", "").split()[0]): med[i][0]
+               for i, (model, label, _, g) in enumerate(jobs) if g == "ms"}
+
+    def keras_vs(model, label):
+        if "summary" in label:
+            return ms_time.get((model, "summary"))
+        if "ResNet50(input_shape" in label:
+            return ms_time.get((model, "reshape-input"))
+        if "new head" in label:
+            return ms_time.get((model, "replace-head"))
+        return None
+
+    lines = [
+        "| model | command | median wall | peak RSS | ratio |",
+        "|---|---|---:|---:|---|",
+    ]
+    for i, (model, label, _, group) in enumerate(jobs):
+        t, rss, n = med[i]
+        ratio = ""
+        if group == "ms" and "summary" not in label:
+            ratio = "%.2f× cp" % (t / cp_time[model])
+        elif group == "keras":
+            base = keras_vs(model, label)
+            if base:
+                ratio = "Keras is %.0f× slower" % (t / base)
+        lines.append("| %s | %s | %.3f s | %.0f MiB | %s |" % (model, label, t, rss, ratio))
+    machine = "%s, %d cores, Python %s, %s" % (platform.machine(), os.cpu_count(), platform.python_version(), platform.platform(terse=True))
+    table = "\n".join(lines) + "\n\nMeasured by `make bench` (%d rounds, Keras scripts %d; median time, max RSS) on %s.\n" % (
+        a.rounds, a.keras_rounds, machine)
+    print(table)
+    if a.readme:
+        p = Path(a.readme)
+        s = p.read_text()
+        start, end = "<!-- BENCH:START -->\n", "<!-- BENCH:END -->"
+        if start in s and end in s:
+            s = s[: s.index(start) + len(start)] + table + s[s.index(end):]
+            p.write_text(s)
+
+
+if __name__ == "__main__":
+    main()

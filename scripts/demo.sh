@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The walkthrough from the README: a Keras 3 ResNet50 (random weights, made
+# by Keras in .venv and cached in .cache/demo) taken from 224x224x3 and 1000
+# classes to 128x128x3 and 2 classes, then each output loaded by Keras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MS=bin/modelsurg
+PY=.venv/bin/python
+D=.cache/demo
+mkdir -p "$D"
+export TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=""
+
+step() { printf '\n$ %s\n' "$*"; "$@"; }
+
+if [ ! -f "$D/resnet50.h5" ]; then
+  echo "making $D/resnet50.h5 with Keras 3 (ResNet50, weights=None, seed 1234) ..."
+  $PY tests/interop/gen_apps.py --dialect k3 --model resnet50 --out "$D/resnet50.h5" >/dev/null
+fi
+rm -f "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/nested_128.h5
+
+step $MS summary "$D/resnet50.h5" --first 3 --last 5
+step $MS reshape-input "$D/resnet50.h5" --shape 128,128,3 -o "$D/resnet50_128.h5"
+step $MS summary "$D/resnet50_128.h5" --first 3 --last 5
+step $MS replace-head "$D/resnet50_128.h5" --pooling flatten --dropout 0.5 --classes 2 -o "$D/flatten_head.h5"
+step $MS summary "$D/flatten_head.h5" --last 4
+step $MS replace-head "$D/resnet50_128.h5" --pooling avg --classes 2 -o "$D/avg_head.h5"
+step $MS summary "$D/avg_head.h5" --last 3
+step $MS reshape-input "$D/resnet50.h5" --nest --shape 128,128,3 -o "$D/nested_128.h5"
+step $MS summary "$D/nested_128.h5"
+
+printf '\nThe last Dense layer: Flatten head %s parameters, GlobalAveragePooling head %s.\n' \
+  "$($MS summary "$D/flatten_head.h5" --format json | $PY -c 'import json,sys; print(format(json.load(sys.stdin)["layers"][-1]["params"], ","))')" \
+  "$($MS summary "$D/avg_head.h5" --format json | $PY -c 'import json,sys; print(format(json.load(sys.stdin)["layers"][-1]["params"], ","))')"
+
+printf '\nKeras 3 loads each output and predicts on a random batch:\n'
+$PY - "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/nested_128.h5 <<'PYEOF'
+import sys, warnings
+warnings.filterwarnings("ignore")
+import numpy as np, keras
+for path in sys.argv[1:]:
+    m = keras.saving.load_model(path, compile=False)
+    x = np.random.default_rng(0).random((2, 128, 128, 3), dtype=np.float32)
+    y = m.predict(x, verbose=0)
+    print("  %-28s loads, predicts %s, finite: %s" % (path.split("/")[-1], tuple(y.shape), bool(np.isfinite(y).all())))
+PYEOF
