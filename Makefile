@@ -5,10 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_STAMP := /usr/include/hdf5/serial/hdf5.h
 
-.PHONY: build test gotest interop venv deps demo bench clean fixtures
+.PHONY: build test gotest interop venv deps demo bench clean fixtures docs fuzz
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
 build: deps
-	$(GO) build -o bin/modelsurg ./cmd/modelsurg
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/modelsurg ./cmd/modelsurg
 
 # deps installs the HDF5 C library headers when they are missing.
 deps: $(APT_STAMP)
@@ -24,7 +26,7 @@ $(VENV)/.installed: requirements-test.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-test: build venv gotest interop
+test: build venv gotest fuzz interop
 
 gotest: deps
 	$(GO) vet ./...
@@ -33,6 +35,19 @@ gotest: deps
 
 interop: build venv
 	$(PY) -m pytest -q tests/interop
+
+# fuzz: each fuzz target for a bounded time (70 s of fuzzing in all), from the
+# seed corpora the tests commit (testdata/configs, testdata/layer_cases);
+# an input that fails is written to the package's testdata/fuzz/ to commit.
+FUZZTIME ?= 25s
+fuzz: deps
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=20s ./internal/jsonx/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/model/
+	$(GO) test -run='^$$' -fuzz='^FuzzInferLayer$$' -fuzztime=$(FUZZTIME) ./internal/model/
+
+# docs: the command reference in docs/, generated from the cobra commands.
+docs:
+	$(GO) test ./cmd/modelsurg -run TestDocsAreCurrent -update
 
 fixtures: venv
 	$(PY) testdata/gen_fixtures.py

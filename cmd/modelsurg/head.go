@@ -122,9 +122,12 @@ func parseSizes(s string) ([]int, error) {
 }
 
 func printHeadReport(w io.Writer, rep *surgery.HeadReport, hadTraining bool) {
-	if rep.NothingCut {
+	switch {
+	case rep.NothingCut && len(rep.Removed) == 0:
 		fmt.Fprintf(w, "modelsurg: the model ends at layer %q %s: adding the head there, nothing cut\n", rep.Cut, rep.CutShape)
-	} else {
+	case rep.NothingCut:
+		fmt.Fprintf(w, "modelsurg: the model ends at layer %q %s: adding the head there\n", rep.Cut, rep.CutShape)
+	default:
 		fmt.Fprintf(w, "modelsurg: cutting at layer %q %s\n", rep.Cut, rep.CutShape)
 	}
 	if len(rep.Removed) > 0 {

@@ -24,35 +24,30 @@ func newReshapeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reshape-input MODEL.h5 --shape 128,128,3 -o OUT.h5",
 		Short: "Give the model a new input shape, keeping its weights",
-		Long: `reshape-input changes the shape of the model's input (without the batch
-dimension, which stays None; None or none leaves a dimension free) and
-re-infers every shape after it. Weights are copied bit for bit.
+		Long: `reshape-input sets the input shape (without the batch dimension, which stays
+None; None leaves a dimension free) and re-infers every shape after it.
+Weights are copied bit for bit. A model with several inputs names each one
+to change with --input NAME=SHAPE.
 
-It refuses, naming the layer and both sizes, when a kept weight or config
+It refuses, naming the layer and both sizes, when a kept weight or layer
 cannot work at the new shape: a Dense after a Flatten whose size changes
-(use replace-head to cut such a head off), a Reshape target that no longer
-fits, a pooling or convolution window larger than its input, a dimension
-that drops to zero. Nothing is written then.
+(cut such a head with replace-head), a Reshape that no longer fits, a window
+larger than its input, a Lambda or custom layer whose input changes.
 
-Configs are kept as stored. Where Keras's applications compute a config
-from the input size they were built for (the ZeroPadding2D of MobileNetV2
-and EfficientNet, from correct_pad), a warning says when Keras would have
-computed another value for the new size.
+Layer configs are kept as stored. Where a keras.applications model computed
+a ZeroPadding2D from its input size (correct_pad: MobileNetV2, EfficientNet),
+a warning names the layers where Keras, building for the new size, would
+compute another padding.
 
---nest writes what Keras writes for Model(new_input, model(new_input)): a
-new input and the reshaped model as one nested layer (a Keras 2 Sequential
-is nested as the equivalent Functional model, which both Kerases load).
-The output has no training_config, as that Keras model would not.
+--nest writes Keras's Model(new_input, model(new_input)): a new input and the
+reshaped model as one nested layer, without training_config (a Keras 2
+Sequential is nested as a Functional model, which Keras 3 also loads).
 
-A new channel count (last dimension) is refused unless --adapt-channels
-says how to adapt the weights that read the input channels, as timm's
-adapt_input_conv does: sum or mean (1 channel) sums or averages each
-convolution kernel over its input channels; repeat (N channels) repeats
-the kernel's channels cyclically and scales them by C/N. Per-channel
-statistics before the first convolution (Normalization, BatchNormalization,
-Rescaling lists) are averaged (1 channel) or repeated (N channels).
-
-Models with several inputs name each input to change: --input NAME=SHAPE.`,
+A new channel count (last dimension) needs --adapt-channels, which adapts
+the first convolutions as timm's adapt_input_conv does: sum or mean over the
+input channels (1 channel), or repeat them cyclically scaled by C/N (N
+channels). Per-channel Normalization, BatchNormalization and Rescaling
+values before them are averaged (1 channel) or repeated.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := out.check(); err != nil {

@@ -143,3 +143,30 @@ func checkErrOutput(stderr string, code int, args []string) string {
 	}
 	return fmt.Sprintf("the error line does not start with the file it is about (one of %q)", files)
 }
+
+// TestCheckErrOutput: the exitcode command's stderr rules.
+func TestCheckErrOutput(t *testing.T) {
+	args := []string{"strip", "in.h5", "-o", "out.h5"}
+	for _, c := range []struct {
+		stderr string
+		code   int
+		ok     bool
+	}{
+		{"modelsurg: error: in.h5: not an HDF5 file\n", 1, true},
+		{"modelsurg: error: out.h5: output file exists (use --force to replace it)\n", 1, true},
+		{"modelsurg: error: in.h5: x\nmodelsurg: hint: y\n", 1, true},
+		{"modelsurg: error: --shape: bad\n", 2, true},
+		{"modelsurg: error: --shape: bad\n", 1, false},                         // exit 1 names no file
+		{"modelsurg: error: in.h5: x", 1, false},                               // no newline
+		{"modelsurg: error: in.h5: x\nmodelsurg: error: in.h5: y\n", 1, false}, // two errors
+		{"modelsurg: warning: w\nmodelsurg: error: in.h5: x\n", 1, false},      // another line
+		{"modelsurg: error: in.h5: x\nmodelsurg: hint: y\nmodelsurg: hint: z\n", 1, false},
+		{"HDF5-DIAG: Error detected in HDF5 (1.10.10) thread 1:\nmodelsurg: error: in.h5: x\n", 1, false},
+		{"modelsurg: error: in.h5: x\ngoroutine 1 [running]:\n", 1, false},
+		{"", 1, false},
+	} {
+		if msg := checkErrOutput(c.stderr, c.code, args); (msg == "") != c.ok {
+			t.Errorf("%q (exit %d): %q, want ok=%v", c.stderr, c.code, msg, c.ok)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/modelsurg/modelsurg/internal/model"
 )
@@ -64,7 +65,9 @@ func writeAtomic(path, input string, force bool, write func(tmp string) error) (
 	tmp := tf.Name()
 	tf.Close()
 	os.Remove(tmp) // HDF5 creates it exclusively
+	inflight.Store(tmp, true)
 	defer func() {
+		inflight.Delete(tmp)
 		if err != nil {
 			os.Remove(tmp)
 		}
@@ -79,6 +82,18 @@ func writeAtomic(path, input string, force bool, write func(tmp string) error) (
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// inflight holds the temporary files being written, for RemoveTemps.
+var inflight sync.Map
+
+// RemoveTemps deletes the temporary files of writes still under way. The
+// command calls it when interrupted, before it exits.
+func RemoveTemps() {
+	inflight.Range(func(k, _ any) bool {
+		os.Remove(k.(string))
+		return true
+	})
 }
 
 // ErrExists is returned when the output exists and Force is not set.

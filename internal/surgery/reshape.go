@@ -75,8 +75,15 @@ func ReshapeInput(m *model.Model, spec ReshapeSpec) (*model.Model, []Warning, er
 		return nil, nil, err
 	}
 	before, err := model.Infer(m)
+	if err == nil {
+		err = checkWeights(m, before, "")
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("the model itself: %w", err)
+		var re *ReshapeError
+		if errors.As(err, &re) {
+			err = re.Err // no hint: the new shape is not the problem
+		}
+		return nil, nil, fmt.Errorf("the model as saved: %w", err)
 	}
 	c, err := model.Clone(m)
 	if err != nil {
@@ -121,11 +128,12 @@ func ReshapeInput(m *model.Model, spec ReshapeSpec) (*model.Model, []Warning, er
 	if err := checkWeights(c, after, channelHint); err != nil {
 		return nil, nil, err
 	}
-	warns = append(warns, paddingWarnings(m, before, c, after)...)
-	warns = append(warns, uncheckedWarning(c, after)...)
-	if c.Dialect == model.Keras3 {
-		model.RefreshShapes(c, after)
+	if err := checkUnknown(m, before, c, after); err != nil {
+		return nil, nil, err
 	}
+	warns = append(warns, paddingWarnings(m, before, c)...)
+	syncNestedInputs(c, after)
+	model.RefreshShapes(c, after)
 	if !spec.Nest {
 		return c, warns, nil
 	}
@@ -134,6 +142,43 @@ func ReshapeInput(m *model.Model, spec ReshapeSpec) (*model.Model, []Warning, er
 		return nil, nil, err
 	}
 	return n, warns, nil
+}
+
+// syncNestedInputs gives the input layers of every nested model the shape
+// it is now called with: Keras refuses to call a nested model on a shape
+// its inputs do not declare. Dimensions declared None stay None; calls
+// that disagree on a dimension make it None.
+func syncNestedInputs(m *model.Model, s *model.Shapes) {
+	for _, l := range m.Layers {
+		if l.Sub == nil || s == nil {
+			continue
+		}
+		slots, err := inputSlots(l.Sub)
+		if err == nil {
+			for i, slot := range slots {
+				shape := slot.shape.Clone()
+				for n := range l.Nodes {
+					in := s.Inputs(model.NodeID{Layer: l, Node: n})
+					if i >= len(in) || in[i] == nil || len(in[i]) != len(shape) {
+						continue
+					}
+					for d := 1; d < len(shape); d++ {
+						switch {
+						case slot.shape[d] == model.None:
+						case n == 0:
+							shape[d] = in[i][d]
+						case shape[d] != in[i][d]:
+							shape[d] = model.None
+						}
+					}
+				}
+				if !shape.Equal(slot.shape) {
+					setShape(l.Sub, slot.layer, shape)
+				}
+			}
+		}
+		syncNestedInputs(l.Sub, s.Nested(l))
+	}
 }
 
 // inputSlot is one input of a model: its InputLayer (or, for an old
@@ -399,81 +444,218 @@ func flattenAbove(m *model.Model, l *model.Layer) (*model.Layer, string) {
 	return nil, ""
 }
 
-// uncheckedWarning names the weighted layers whose new input shape is
-// unknown (downstream of a Lambda or a custom layer): their weights could
-// not be checked.
-func uncheckedWarning(m *model.Model, s *model.Shapes) []Warning {
+// checkUnknown refuses a reshape that changes the input of a layer whose
+// output modelsurg cannot infer (a Lambda, a custom class): it could not
+// check the layers after it, nor know that Keras can build it at the new
+// shape. Layers whose inputs do not change are as in the source.
+func checkUnknown(old *model.Model, olds *model.Shapes, m *model.Model, s *model.Shapes) error {
+	index := map[*model.Layer]int{}
+	for i, l := range m.Layers {
+		index[l] = i
+	}
+	oldID := func(id model.NodeID) model.NodeID {
+		return model.NodeID{Layer: old.Layers[index[id.Layer]], Node: id.Node}
+	}
+	known := func(ss []model.Shape) bool {
+		for _, x := range ss {
+			if x == nil {
+				return false
+			}
+		}
+		return len(ss) > 0
+	}
+	same := func(a, b []model.Shape) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !a[i].Equal(b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	// changed: the output of a call may differ from the source's.
+	memo := map[model.NodeID]bool{}
+	var changed func(id model.NodeID, depth int) bool
+	changed = func(id model.NodeID, depth int) bool {
+		if v, ok := memo[id]; ok || depth > 10000 {
+			return v
+		}
+		memo[id] = false
+		outs := s.Outputs(id)
+		var res bool
+		if known(outs) {
+			res = !same(outs, olds.Outputs(oldID(id)))
+		} else if id.Node >= 0 {
+			parents, _ := m.Parents(id)
+			if len(parents) == 0 {
+				res = !same(s.Inputs(id), olds.Inputs(oldID(id))) // first layer of an old Sequential
+			}
+			for _, p := range parents {
+				res = res || changed(p, depth+1)
+			}
+		}
+		memo[id] = res
+		return res
+	}
 	order, err := m.Order()
 	if err != nil {
-		return nil
+		return err
 	}
-	var names []string
+	var first *model.Layer
+	var firstIn, firstOld []model.Shape
 	for _, l := range order {
-		if len(l.Weights) == 0 {
-			continue
+		for n := range l.Nodes {
+			id := model.NodeID{Layer: l, Node: n}
+			if known(s.Outputs(id)) || !changed(id, 0) {
+				continue
+			}
+			in := s.Inputs(id)
+			if known(in) {
+				return refuse(shapeErr(l, "modelsurg cannot infer its output shape, and its input changes from %s to %s: it cannot check the layers after it",
+					shapesString(olds.Inputs(oldID(id))), shapesString(in)), "")
+			}
+			if first == nil {
+				first, firstIn, firstOld = l, in, olds.Inputs(oldID(id))
+			}
 		}
-		_, err := model.LayerWeightInfo(m, l, s)
-		if errors.Is(err, model.ErrUnknownLayer) {
-			names = append(names, fmt.Sprintf("%q", l.Name))
-		}
 	}
-	if len(names) == 0 {
-		return nil
+	if first != nil {
+		return refuse(shapeErr(first, "modelsurg cannot infer its output shape at the new input shape (input %s, was %s): it cannot check the layers after it",
+			shapesString(firstIn), shapesString(firstOld)), "")
 	}
-	const show = 5
-	list := strings.Join(names[:min(len(names), show)], ", ")
-	if len(names) > show {
-		list += fmt.Sprintf(" and %d more", len(names)-show)
+	return nil
+}
+
+func shapesString(ss []model.Shape) string {
+	parts := make([]string, len(ss))
+	for i, x := range ss {
+		parts[i] = x.String()
 	}
-	return []Warning{{Msg: fmt.Sprintf("the new input shapes of %d layer(s) with weights are unknown (after a Lambda or custom layer), so their weights were not checked: %s", len(names), list)}}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // paddingWarnings finds the ZeroPadding2D layers whose stored padding is
-// what keras.applications' correct_pad computes for the old input size of
-// the strided convolution after them (MobileNetV2, EfficientNet, ...) but
-// not for the new size. Their config is kept; the warning says so.
-func paddingWarnings(old *model.Model, olds *model.Shapes, m *model.Model, s *model.Shapes) []Warning {
-	var out []Warning
-	var walk func(old, m *model.Model, olds, s *model.Shapes)
-	walk = func(old, m *model.Model, olds, s *model.Shapes) {
-		if olds == nil || s == nil {
-			return
+// what keras.applications' correct_pad computed for the old input size of
+// the strided "valid" convolution after them (MobileNetV2, EfficientNet,
+// ...), and says where Keras's application built for the new size would
+// compute another padding. It simulates that build: correct_pad again at
+// every such layer, in a copy of m, until the shapes settle (a padding
+// changes the sizes after it). The configs of m are kept.
+func paddingWarnings(old *model.Model, olds *model.Shapes, m *model.Model) []Warning {
+	sites := padSites(old, olds, nil)
+	if len(sites) == 0 {
+		return nil
+	}
+	sim, err := model.Clone(m)
+	if err != nil {
+		return nil
+	}
+	keras := make([]*pad2D, len(sites))
+	ins := make([]model.Shape, len(sites))
+	for iter := 0; iter <= len(sites); iter++ {
+		s, err := model.Infer(sim)
+		if err != nil {
+			break // Keras's own build fails somewhere at this size
 		}
-		consumers := consumerKernels(m)
-		for i, l := range m.Layers {
-			if l.Sub != nil && i < len(old.Layers) && old.Layers[i].Sub != nil {
-				walk(old.Layers[i].Sub, l.Sub, olds.Nested(old.Layers[i]), s.Nested(l))
+		changed := false
+		for i, site := range sites {
+			l, in := locate(sim, s, site.path)
+			if l == nil {
 				continue
 			}
-			if l.Class != "ZeroPadding2D" || len(l.Nodes) == 0 || i >= len(old.Layers) {
-				continue
+			want := correctPad(in, site.kernel, site.cf)
+			keras[i], ins[i] = &want, in
+			if cur, _ := readPad2D(l.Config.Get("padding")); cur != want {
+				l.Config.Set("padding", jsonx.Arr(
+					jsonx.Arr(jsonx.Int(int64(want[0][0])), jsonx.Int(int64(want[0][1]))),
+					jsonx.Arr(jsonx.Int(int64(want[1][0])), jsonx.Int(int64(want[1][1])))))
+				changed = true
 			}
-			k, ok := consumers[l]
-			if !ok {
-				continue
-			}
-			cf := isChannelsFirst(l.Config)
-			pad, ok := readPad2D(l.Config.Get("padding"))
-			if !ok {
-				continue
-			}
-			oin := olds.Inputs(model.NodeID{Layer: old.Layers[i], Node: 0})
-			nin := s.Inputs(model.NodeID{Layer: l, Node: 0})
-			if len(oin) != 1 || len(nin) != 1 || len(oin[0]) != 4 || len(nin[0]) != 4 {
-				continue
-			}
-			if correctPad(oin[0], k, cf) != pad {
-				continue // not computed from the input size
-			}
-			if want := correctPad(nin[0], k, cf); want != pad {
-				out = append(out, Warning{Layer: l.Name, Class: l.Class, Msg: fmt.Sprintf(
-					"keeps padding %s, which Keras's applications compute for its old %s input; for the new %s input Keras would compute %s",
-					pad, spatial(oin[0], cf), spatial(nin[0], cf), want)})
-			}
+		}
+		if !changed {
+			break
 		}
 	}
-	walk(old, m, olds, s)
+	var out []Warning
+	for i, site := range sites {
+		if keras[i] != nil && *keras[i] != site.stored {
+			out = append(out, Warning{Layer: site.layer.Name, Class: site.layer.Class, Msg: fmt.Sprintf(
+				"keeps padding %s, computed for the old input size; built for the new size, Keras's application would compute %s here (correct_pad for its %s input there)",
+				site.stored, *keras[i], spatial(ins[i], site.cf))})
+		}
+	}
 	return out
+}
+
+// padSite is a ZeroPadding2D layer computed by correct_pad: its place
+// (layer indexes from the top model down), the kernel of the convolution
+// after it and its stored padding.
+type padSite struct {
+	layer  *model.Layer
+	path   []int
+	kernel [2]int
+	cf     bool
+	stored pad2D
+}
+
+func padSites(m *model.Model, s *model.Shapes, path []int) []padSite {
+	if s == nil {
+		return nil
+	}
+	var out []padSite
+	consumers := consumerKernels(m)
+	for i, l := range m.Layers {
+		p := append(path[:len(path):len(path)], i)
+		if l.Sub != nil {
+			out = append(out, padSites(l.Sub, s.Nested(l), p)...)
+			continue
+		}
+		k, ok := consumers[l]
+		if !ok || l.Class != "ZeroPadding2D" || len(l.Nodes) == 0 {
+			continue
+		}
+		pad, ok := readPad2D(l.Config.Get("padding"))
+		in := s.Inputs(model.NodeID{Layer: l, Node: 0})
+		if !ok || len(in) != 1 || len(in[0]) != 4 {
+			continue
+		}
+		cf := isChannelsFirst(l.Config)
+		if correctPad(in[0], k, cf) == pad {
+			out = append(out, padSite{layer: l, path: p, kernel: k, cf: cf, stored: pad})
+		}
+	}
+	return out
+}
+
+// locate finds the layer at path in m and the shape of its input.
+func locate(m *model.Model, s *model.Shapes, path []int) (*model.Layer, model.Shape) {
+	for j, idx := range path {
+		if s == nil || idx >= len(m.Layers) {
+			return nil, nil
+		}
+		l := m.Layers[idx]
+		if j < len(path)-1 {
+			if l.Sub == nil {
+				return nil, nil
+			}
+			m, s = l.Sub, s.Nested(l)
+			continue
+		}
+		if len(l.Nodes) == 0 {
+			return nil, nil
+		}
+		in := s.Inputs(model.NodeID{Layer: l, Node: 0})
+		if len(in) != 1 || len(in[0]) != 4 {
+			return nil, nil
+		}
+		return l, in[0]
+	}
+	return nil, nil
 }
 
 type pad2D [2][2]int

@@ -38,12 +38,12 @@ func rsParse(t *testing.T, cfg string, d model.Dialect) *model.Model {
 		if len(l.Nodes) == 0 {
 			continue
 		}
-		specs, err := model.LayerWeights(l.Class, l.Config, s.Inputs(model.NodeID{Layer: l, Node: 0}), d)
+		infos, err := model.LayerWeightInfo(m, l, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, sp := range specs {
-			l.Weights = append(l.Weights, &model.Weight{Name: l.Name + "/" + sp.Name + ":0", Shape: sp.Shape, DType: "float32"})
+		for _, w := range infos {
+			l.Weights = append(l.Weights, &model.Weight{Name: w.Owner.Name + "/" + w.Spec.Name + ":0", Shape: w.Spec.Shape, DType: "float32"})
 		}
 	}
 	return m
@@ -248,7 +248,7 @@ func TestReshapePaddingWarnings(t *testing.T) {
 	}{
 		{model.Shape{128, 128, 3}, ""},
 		{model.Shape{model.None, model.None, 3}, ""},
-		{model.Shape{97, 97, 3}, `layer "stem_pad" (ZeroPadding2D): keeps padding ((0, 1), (0, 1)), which Keras's applications compute for its old 224x224 input; for the new 97x97 input Keras would compute ((1, 1), (1, 1))`},
+		{model.Shape{97, 97, 3}, `layer "stem_pad" (ZeroPadding2D): keeps padding ((0, 1), (0, 1)), computed for the old input size; built for the new size, Keras's application would compute ((1, 1), (1, 1)) here (correct_pad for its 97x97 input there)`},
 	} {
 		_, warns := rsReshape(t, m, ReshapeSpec{Shape: tc.shape})
 		var got []string
@@ -265,11 +265,22 @@ func TestReshapePaddingWarnings(t *testing.T) {
 	}
 }
 
-func TestReshapeUncheckedWarning(t *testing.T) {
+func TestReshapeUnknownLayers(t *testing.T) {
+	// The same shape: nothing changes after the Lambda, nothing to check.
 	m := rsOpen(t, "k2", "lambda")
-	_, warns := rsReshape(t, m, ReshapeSpec{Shape: model.Shape{5}})
-	if len(warns) != 1 || !strings.Contains(warns[0].String(), `were not checked: "out"`) {
+	if _, warns := rsReshape(t, m, ReshapeSpec{Shape: model.Shape{5}, Nest: true}); len(warns) != 0 {
 		t.Errorf("warnings %v", warns)
+	}
+	// A Lambda or custom layer whose input changes: modelsurg cannot know
+	// what it does, so it cannot check the Dense after it.
+	for _, tc := range []struct{ name, layer, msg string }{
+		{"lambda_on_path", "scale", `layer "scale" (Lambda): modelsurg cannot infer its output shape, and its input changes from (None, 4, 4, 4) to (None, 8, 8, 4): it cannot check the layers after it`},
+		{"custom_layer", "pool", `layer "pool" (MyPool): modelsurg cannot infer its output shape, and its input changes from (None, 8, 8, 4) to (None, 16, 16, 4)`},
+	} {
+		re, se := rsRefusal(t, rsOpen(t, "bad", tc.name), ReshapeSpec{Shape: model.Shape{16, 16, 3}})
+		if se == nil || se.Layer != tc.layer || !strings.Contains(re.Error(), tc.msg) {
+			t.Errorf("%s: %v", tc.name, re)
+		}
 	}
 }
 
@@ -472,5 +483,37 @@ func TestReshapeAdaptChannels(t *testing.T) {
 	_, warns = rsReshape(t, m, ReshapeSpec{Shape: model.Shape{8, 8, 3}, Adapt: AdaptMean, Read: read})
 	if len(warns) != 1 || !strings.Contains(warns[0].Msg, "does not change") {
 		t.Errorf("warnings %v", warns)
+	}
+}
+
+// backboneK2 is a transfer-learning model as tf-keras writes it: a conv
+// backbone nested as one layer, called on the model's input.
+const backboneK2 = `{"class_name": "Functional", "config": {"name": "transfer", "trainable": true, "layers": [
+  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 3], "dtype": "float32", "sparse": false, "ragged": false, "name": "image"}, "name": "image", "inbound_nodes": []},
+  {"class_name": "Functional", "config": {"name": "backbone", "trainable": true, "layers": [
+     {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 3], "dtype": "float32", "sparse": false, "ragged": false, "name": "bb_in"}, "name": "bb_in", "inbound_nodes": []},
+     {"class_name": "Conv2D", "config": {"name": "bb_conv", "trainable": true, "dtype": "float32", "filters": 4, "kernel_size": [3, 3], "strides": [2, 2], "padding": "valid", "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1, "activation": "linear", "use_bias": true}, "name": "bb_conv", "inbound_nodes": [[["bb_in", 0, 0, {}]]]}],
+     "input_layers": [["bb_in", 0, 0]], "output_layers": [["bb_conv", 0, 0]]},
+   "name": "backbone", "inbound_nodes": [[["image", 0, 0, {}]]]},
+  {"class_name": "GlobalAveragePooling2D", "config": {"name": "gap", "trainable": true, "dtype": "float32", "data_format": "channels_last", "keepdims": false}, "name": "gap", "inbound_nodes": [[["backbone", 1, 0, {}]]]},
+  {"class_name": "Dense", "config": {"name": "head", "trainable": true, "dtype": "float32", "units": 2, "activation": "linear", "use_bias": true}, "name": "head", "inbound_nodes": [[["gap", 0, 0, {}]]]}],
+  "input_layers": [["image", 0, 0]], "output_layers": [["head", 0, 0]]}}`
+
+func TestReshapeNestedBackbone(t *testing.T) {
+	m := rsParse(t, backboneK2, model.Keras2)
+	for _, tc := range []struct {
+		shape model.Shape
+		want  string
+	}{
+		{model.Shape{16, 16, 3}, `"batch_input_shape": [null, 16, 16, 3], "dtype": "float32", "sparse": false, "ragged": false, "name": "bb_in"`},
+		{model.Shape{model.None, model.None, 3}, `"batch_input_shape": [null, null, null, 3], "dtype": "float32", "sparse": false, "ragged": false, "name": "bb_in"`},
+	} {
+		out, _ := rsReshape(t, m, ReshapeSpec{Shape: tc.shape})
+		if cfg := string(model.Marshal(out)); !strings.Contains(cfg, tc.want) {
+			t.Errorf("%v: the backbone's input is not reshaped", tc.shape)
+		}
+		if got := rsShapes(t, out)["backbone"]; tc.shape[0] == 16 && got != "(None, 7, 7, 4)" {
+			t.Errorf("backbone output %s", got)
+		}
 	}
 }

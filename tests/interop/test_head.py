@@ -29,7 +29,6 @@ app cache of gen_apps.py).
 import gc
 import json
 import os
-import time
 
 import h5py
 import numpy as np
@@ -40,8 +39,6 @@ import keras_report
 from conftest import APPS_DIR, TESTDATA, batch_for, run_modelsurg, sha256, timed
 
 TOL = 1e-5
-NEW_LAYER_CLASSES = {"Flatten", "Dropout", "Dense", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-                     "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D"}
 
 
 # --------------------------------------------------------------------------
@@ -391,13 +388,9 @@ def test_head_apps(app, dialect, tmp_path, loads):
                 if k == writer:
                     fit_step(what, K, m, x)
                 del m
-            free_models(K)
+            gc.collect()
         del base, refs
         free(K)
-
-
-def free_models(K):
-    gc.collect()
 
 
 # --------------------------------------------------------------------------
@@ -493,7 +486,8 @@ def test_head_fixtures(fx, args, cut, dialect, tmp_path, loads):
                 assert sorted(a) == sorted(b), "%s: nested %s variables differ" % (what, l.name)
                 for n in a:
                     assert a[n].tobytes() == b[n].tobytes(), "%s: nested %s variable %s differs" % (what, l.name, n)
-        fit_step(what, K, m, xs)
+        if k == ks[0]:  # the writer's Keras trains it
+            fit_step(what, K, m, xs)
         del m, ref, s
         free(K)
 
