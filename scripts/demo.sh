@@ -10,11 +10,12 @@ D=.cache/demo
 mkdir -p "$D"
 export TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=""
 
-step() { printf '\n$ %s\n' "$*"; "$@"; }
+step() { printf '\n$ %s\n' "$*"; "$@" 2>&1; }
 
 if [ ! -f "$D/resnet50.h5" ]; then
   echo "making $D/resnet50.h5 with Keras 3 (ResNet50, weights=None, seed 1234) ..."
-  $PY tests/interop/gen_apps.py --dialect k3 --model resnet50 --out "$D/resnet50.h5" >/dev/null
+  $PY tests/interop/gen_apps.py --dialect k3 --model resnet50 --out "$D/resnet50.h5" >/dev/null 2>"$D/gen.log" ||
+    { cat "$D/gen.log" >&2; exit 1; }
 fi
 rm -f "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/nested_128.h5
 
@@ -33,13 +34,21 @@ printf '\nThe last Dense layer: Flatten head %s parameters, GlobalAveragePooling
   "$($MS summary "$D/avg_head.h5" --format json | $PY -c 'import json,sys; print(format(json.load(sys.stdin)["layers"][-1]["params"], ","))')"
 
 printf '\nKeras 3 loads each output and predicts on a random batch:\n'
-$PY - "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/nested_128.h5 <<'PYEOF'
+# TensorFlow's start-up chatter goes to stderr; the verdicts go to stdout.
+$PY - "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/nested_128.h5 2>"$D/keras.log" <<'PYEOF'
 import sys, warnings
 warnings.filterwarnings("ignore")
 import numpy as np, keras
+ok = True
 for path in sys.argv[1:]:
-    m = keras.saving.load_model(path, compile=False)
-    x = np.random.default_rng(0).random((2, 128, 128, 3), dtype=np.float32)
-    y = m.predict(x, verbose=0)
-    print("  %-28s loads, predicts %s, finite: %s" % (path.split("/")[-1], tuple(y.shape), bool(np.isfinite(y).all())))
+    name = path.split("/")[-1]
+    try:
+        m = keras.saving.load_model(path, compile=False)
+        x = np.random.default_rng(0).random((2, 128, 128, 3), dtype=np.float32)
+        y = m.predict(x, verbose=0)
+        print("  %-16s loads, predicts %s, finite: %s" % (name, tuple(y.shape), bool(np.isfinite(y).all())))
+    except Exception as e:
+        ok = False
+        print("  %-16s FAILS: %s: %s" % (name, type(e).__name__, str(e).splitlines()[0]))
+sys.exit(0 if ok else 1)
 PYEOF

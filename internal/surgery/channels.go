@@ -76,20 +76,36 @@ var convReaders = map[string]bool{"Conv1D": true, "Conv2D": true, "Conv3D": true
 // reads the channels of input a: convolutions get timm's kernel rule;
 // per-channel statistics (Normalization, BatchNormalization) and
 // per-channel Rescaling lists are averaged (1 channel) or repeated
-// cyclically (N channels). Any other reader is refused.
+// cyclically (N channels); a nested model is adapted inside. Any other
+// reader is refused.
 func adaptChannels(m *model.Model, a channelChange, mode AdaptMode, read func(*model.Weight) ([]float32, error)) error {
+	_, err := adaptModel(m, a, mode, read, 0)
+	return err
+}
+
+// adaptModel is adaptChannels; reached reports that the input channels
+// reach an output of m unchanged (through pass-through layers only).
+func adaptModel(m *model.Model, a channelChange, mode AdaptMode, read func(*model.Weight) ([]float32, error), depth int) (reached bool, err error) {
 	switch {
 	case (mode == AdaptSum || mode == AdaptMean) && a.to != 1:
-		return fmt.Errorf("input %q: --adapt-channels %s makes 1 channel, the new shape has %d (use repeat)", a.slot.layer.Name, mode, a.to)
+		return false, fmt.Errorf("input %q: --adapt-channels %s makes 1 channel, the new shape has %d (use repeat)", a.slot.layer.Name, mode, a.to)
 	case mode == AdaptRepeat && a.to < 2:
-		return fmt.Errorf("input %q: --adapt-channels repeat makes 2 or more channels, the new shape has %d (use sum or mean)", a.slot.layer.Name, a.to)
+		return false, fmt.Errorf("input %q: --adapt-channels repeat makes 2 or more channels, the new shape has %d (use sum or mean)", a.slot.layer.Name, a.to)
 	}
 	if read == nil {
-		return errors.New("--adapt-channels needs the weights' values, and no reader was given")
+		return false, errors.New("--adapt-channels needs the weights' values, and no reader was given")
 	}
 	s, err := model.Infer(m)
 	if err != nil {
-		return refuse(err, "")
+		return false, refuse(err, "")
+	}
+	outs, err := m.OutputIDs()
+	if err != nil {
+		return false, err
+	}
+	isOut := map[model.NodeID]bool{}
+	for _, o := range outs {
+		isOut[o] = true
 	}
 	consumers := map[model.NodeID][]model.NodeID{}
 	for _, l := range m.Layers {
@@ -97,7 +113,7 @@ func adaptChannels(m *model.Model, a channelChange, mode AdaptMode, read func(*m
 			id := model.NodeID{Layer: l, Node: i}
 			parents, err := m.Parents(id)
 			if err != nil {
-				return err
+				return false, err
 			}
 			seen := map[model.NodeID]bool{}
 			for _, p := range parents {
@@ -108,10 +124,12 @@ func adaptChannels(m *model.Model, a channelChange, mode AdaptMode, read func(*m
 			}
 		}
 	}
-	ad := &adapter{m: m, s: s, from: a.from, to: a.to, mode: mode, read: read, done: map[*model.Layer]bool{}}
+	ad := &adapter{m: m, s: s, from: a.from, to: a.to, mode: mode, read: read, done: map[*model.Layer]bool{}, depth: depth}
 	var queue []model.NodeID
 	if a.slot.layer.Class == "InputLayer" {
-		queue = consumers[model.NodeID{Layer: a.slot.layer, Node: -1}]
+		in := model.NodeID{Layer: a.slot.layer, Node: -1}
+		reached = isOut[in]
+		queue = consumers[in]
 	} else {
 		queue = []model.NodeID{{Layer: a.slot.layer, Node: 0}} // old Sequential: the first layer reads the input
 	}
@@ -125,13 +143,14 @@ func adaptChannels(m *model.Model, a channelChange, mode AdaptMode, read func(*m
 		ad.done[l] = true
 		pass, err := ad.layer(id)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if pass {
+			reached = reached || isOut[id]
 			queue = append(queue, consumers[id]...)
 		}
 	}
-	return nil
+	return reached, nil
 }
 
 type adapter struct {
@@ -141,6 +160,7 @@ type adapter struct {
 	mode     AdaptMode
 	read     func(*model.Weight) ([]float32, error)
 	done     map[*model.Layer]bool
+	depth    int
 }
 
 func (ad *adapter) refusef(l *model.Layer, format string, args ...any) error {
@@ -151,9 +171,6 @@ func (ad *adapter) refusef(l *model.Layer, format string, args ...any) error {
 // whether its output still carries them (the walk goes on).
 func (ad *adapter) layer(id model.NodeID) (pass bool, err error) {
 	l := id.Layer
-	if l.Sub != nil {
-		return false, ad.refusef(l, "is a nested model that reads the input channels; --adapt-channels cannot adapt inside it")
-	}
 	if len(l.Nodes) > 1 {
 		return false, ad.refusef(l, "reads the input channels and is called %d times; --adapt-channels cannot adapt a shared layer", len(l.Nodes))
 	}
@@ -169,6 +186,8 @@ func (ad *adapter) layer(id model.NodeID) (pass bool, err error) {
 		rank = len(in[0])
 	}
 	switch {
+	case l.Sub != nil:
+		return ad.nested(l)
 	case convReaders[l.Class]:
 		return false, ad.conv(l)
 	case l.Class == "Normalization":
@@ -184,6 +203,58 @@ func (ad *adapter) layer(id model.NodeID) (pass bool, err error) {
 		return true, nil
 	}
 	return false, ad.refusef(l, "reads the input channels; --adapt-channels can only adapt Conv1D/2D/3D, Normalization, BatchNormalization and Rescaling")
+}
+
+// nested adapts inside a nested model called on the input channels. Its
+// weights live in its one group: they are handed to the sublayers that own
+// them, adapted there, and gathered back in the same order.
+func (ad *adapter) nested(l *model.Layer) (pass bool, err error) {
+	if ad.depth > 64 {
+		return false, ad.refusef(l, "models nested too deep")
+	}
+	infos, err := model.LayerWeightInfo(ad.m, l, ad.s)
+	if err != nil {
+		return false, ad.refusef(l, "reads the input channels, and modelsurg cannot tell which of its sublayers own its weights")
+	}
+	if len(infos) != len(l.Weights) {
+		return false, ad.refusef(l, "has %d saved weights but its config implies %d", len(l.Weights), len(infos))
+	}
+	slots, err := inputSlots(l.Sub)
+	if err != nil || len(slots) != 1 {
+		return false, ad.refusef(l, "reads the input channels and has %d inputs; --adapt-channels cannot adapt it", len(slots))
+	}
+	owners := map[*model.Layer][]*model.Weight{}
+	for i, info := range infos {
+		owners[info.Owner] = append(owners[info.Owner], l.Weights[i])
+	}
+	var walk func(m *model.Model, set bool)
+	walk = func(m *model.Model, set bool) {
+		for _, sl := range m.Layers {
+			if sl.Sub != nil {
+				walk(sl.Sub, set)
+				continue
+			}
+			if set {
+				sl.Weights = owners[sl]
+			} else {
+				owners[sl], sl.Weights = sl.Weights, nil
+			}
+		}
+	}
+	walk(l.Sub, true)
+	reached, err := adaptModel(l.Sub, channelChange{slot: slots[0], from: ad.from, to: ad.to}, ad.mode, ad.read, ad.depth+1)
+	walk(l.Sub, false)
+	if err != nil {
+		return false, err
+	}
+	ws := make([]*model.Weight, len(l.Weights))
+	next := map[*model.Layer]int{}
+	for i, info := range infos {
+		ws[i] = owners[info.Owner][next[info.Owner]]
+		next[info.Owner]++
+	}
+	l.Weights = ws
+	return reached, nil
 }
 
 func (ad *adapter) values(l *model.Layer, w *model.Weight) ([]float32, error) {

@@ -93,7 +93,7 @@ func ReshapeInput(m *model.Model, spec ReshapeSpec) (*model.Model, []Warning, er
 	if err != nil {
 		return nil, nil, err
 	}
-	changes, err := matchSpec(c, slots, spec)
+	changes, err := matchSpec(slots, spec)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -232,7 +232,7 @@ func inputNames(slots []inputSlot) string {
 	return strings.Join(names, ", ")
 }
 
-func matchSpec(m *model.Model, slots []inputSlot, spec ReshapeSpec) ([]inputChange, error) {
+func matchSpec(slots []inputSlot, spec ReshapeSpec) ([]inputChange, error) {
 	var named []NamedShape
 	switch {
 	case spec.Shape != nil && len(spec.Inputs) > 0:

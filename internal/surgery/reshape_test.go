@@ -517,3 +517,31 @@ func TestReshapeNestedBackbone(t *testing.T) {
 		}
 	}
 }
+
+func TestReshapeAdaptNested(t *testing.T) {
+	m := rsParse(t, backboneK2, model.Keras2)
+	read := func(w *model.Weight) ([]float32, error) {
+		v := make([]float32, w.Size())
+		for i := range v {
+			v[i] = float32(i)
+		}
+		return v, nil
+	}
+	out, _ := rsReshape(t, m, ReshapeSpec{Shape: model.Shape{8, 8, 1}, Adapt: AdaptMean, Read: read})
+	bb, src := out.Layer("backbone"), m.Layer("backbone")
+	k := bb.Weights[0]
+	if !slices.Equal(k.Shape, []int{3, 3, 1, 4}) || k.Data[0] != (0+4+8)/3.0 {
+		t.Errorf("nested kernel %v %v", k.Shape, k.Data[:2])
+	}
+	if bb.Weights[1] != src.Weights[1] {
+		t.Error("the nested bias is not the source reference")
+	}
+	for _, l := range bb.Sub.Layers {
+		if len(l.Weights) != 0 {
+			t.Errorf("sublayer %s holds weights", l.Name)
+		}
+	}
+	if !strings.Contains(string(model.Marshal(out)), `"batch_input_shape": [null, 8, 8, 1], "dtype": "float32", "sparse": false, "ragged": false, "name": "bb_in"`) {
+		t.Error("the backbone's input keeps 3 channels")
+	}
+}

@@ -654,6 +654,29 @@ def test_nested_backbone(k, name, shape, nest, stem_files, tmp_path):
     # (Keras 3 cannot load these Keras 2 sources: a layer consumes a nested model.)
 
 
+@pytest.mark.parametrize("name", ["backbone", "backbone_seq"])
+@pytest.mark.parametrize("k", ["2", "3"])
+def test_nested_backbone_adapt_channels(k, name, stem_files, tmp_path):
+    """--adapt-channels reaches the first convolution inside a nested backbone."""
+    src = stem_files[(k, name)]
+    out = tmp_path / "o.h5"
+    reshape(src, out, "--shape", "8,8,1", "--adapt-channels", "mean")
+    sw, ow = kernel_of(src, "backbone"), kernel_of(out, "backbone")
+    np.testing.assert_allclose(ow[0], timm_adapt(sw[0], 1, "mean"), rtol=1e-6, atol=1e-7)
+    assert [a.tobytes() for a in ow[1:]] == [a.tobytes() for a in sw[1:]]
+    K = kmod(k)
+    K.backend.clear_session()
+    ws = load(src, k).get_weights()
+    ws[0] = timm_adapt(ws[0], 1, "mean")  # bb_conv/kernel is the model's first weight
+    K.backend.clear_session()
+    ref = build_backbone(K, (8, 8, 1), sequential=name.endswith("_seq"))
+    set_weights(ref, ws)
+    xs = batch([(8, 8, 1)])
+    m = load(out, k)
+    assert_rows("k%s %s adapt" % (k, name), rows(m), rows(ref))
+    assert_preds("k%s %s adapt" % (k, name), predict(m, xs), predict(ref, xs))
+
+
 def test_stem_channel_refusals(stem_files, tmp_path):
     src = stem_files["2"]
     err = refuse(src, tmp_path / "o.h5", "--shape", "12,12,1")
