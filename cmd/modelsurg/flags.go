@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
 // outFlags are the output options every writing command shares.
@@ -37,4 +41,25 @@ func exactArgs(n int) cobra.PositionalArgs {
 // fileErr prefixes an error about a model with the file it came from.
 func fileErr(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
+}
+
+// openModel opens a model file for a surgery, which needs its config.
+func openModel(path string) (*h5model.File, error) {
+	f, err := h5model.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if f.WeightsOnly() {
+		f.Close()
+		return nil, fileErr(path, errors.New("a weights-only file has no model config to change"))
+	}
+	return f, nil
+}
+
+// surgeryErr names the file and passes on the surgery's hint.
+func surgeryErr(path string, err error) error {
+	if hint := surgery.HintOf(err); hint != "" {
+		return hintError{fileErr(path, err), hint}
+	}
+	return fileErr(path, err)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -67,21 +66,14 @@ training_config: compile it again for the new head.`,
 			if err := spec.Check(); err != nil {
 				return usageError{err}
 			}
-			f, err := h5model.Open(args[0])
+			f, err := openModel(args[0])
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			if f.WeightsOnly() {
-				return fileErr(args[0], errors.New("a weights-only file has no model config to change"))
-			}
 			m, rep, err := surgery.ReplaceHead(f.Model, spec)
 			if err != nil {
-				var se *surgery.Error
-				if errors.As(err, &se) && se.Hint != "" {
-					return hintError{fileErr(args[0], err), se.Hint}
-				}
-				return fileErr(args[0], err)
+				return surgeryErr(args[0], err)
 			}
 			if err := h5model.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: true, Force: out.force}); err != nil {
 				return err

@@ -59,21 +59,14 @@ values before them are averaged (1 channel) or repeated.`,
 			}
 			spec.Nest = nest
 			spec.Read = h5model.ReadFloat32
-			f, err := h5model.Open(args[0])
+			f, err := openModel(args[0])
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			if f.WeightsOnly() {
-				return fileErr(args[0], errors.New("a weights-only file has no model config to change"))
-			}
 			m, warns, err := surgery.ReshapeInput(f.Model, spec)
 			if err != nil {
-				var re *surgery.ReshapeError
-				if errors.As(err, &re) && re.Hint != "" {
-					return hintError{fileErr(args[0], err), re.Hint}
-				}
-				return fileErr(args[0], err)
+				return surgeryErr(args[0], err)
 			}
 			for _, w := range warns {
 				fmt.Fprintf(cmd.ErrOrStderr(), "modelsurg: warning: %s\n", oneLine(w.String()))

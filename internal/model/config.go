@@ -23,7 +23,7 @@ func Parse(data []byte, d Dialect) (*Model, error) {
 }
 
 // maxNesting bounds how deep models may nest inside each other.
-const maxNesting = 64
+const maxNesting = 32
 
 func parseEnvelope(env *jsonx.Obj, d Dialect, depth int) (*Model, error) {
 	if depth > maxNesting {

@@ -222,9 +222,12 @@ func (s *Shapes) Nested(l *Layer) *Shapes { return s.sub[l] }
 // shapes. A layer whose class is unknown gets unknown outputs, and so does
 // everything downstream of it; a layer that cannot take its input shapes is
 // a *ShapeError naming it.
-func Infer(m *Model) (*Shapes, error) { return infer(m, nil, 0) }
+func Infer(m *Model) (*Shapes, error) { return infer(m, nil, 0, map[string]*Shapes{}) }
 
-func infer(m *Model, inputs []Shape, depth int) (*Shapes, error) {
+// infer works on m called on inputs (nil: its own input layers). memo
+// shares the shapes of nested models called again on the same shapes, so
+// models nested in models called many times stay linear, not exponential.
+func infer(m *Model, inputs []Shape, depth int, memo map[string]*Shapes) (*Shapes, error) {
 	if depth > maxNesting {
 		return nil, fmt.Errorf("%w: models nested deeper than %d", ErrNotModel, maxNesting)
 	}
@@ -304,7 +307,7 @@ func infer(m *Model, inputs []Shape, depth int) (*Shapes, error) {
 				in = append(in, po[t])
 			}
 		}
-		out, err := m.inferCall(s, id, in, depth)
+		out, err := m.inferCall(s, id, in, depth, memo)
 		if err != nil {
 			return err
 		}
@@ -319,7 +322,7 @@ func infer(m *Model, inputs []Shape, depth int) (*Shapes, error) {
 	return s, nil
 }
 
-func (m *Model) inferCall(s *Shapes, id NodeID, in []Shape, depth int) ([]Shape, error) {
+func (m *Model) inferCall(s *Shapes, id NodeID, in []Shape, depth int, memo map[string]*Shapes) ([]Shape, error) {
 	l := id.Layer
 	if l.Sub != nil {
 		for _, x := range in {
@@ -327,9 +330,14 @@ func (m *Model) inferCall(s *Shapes, id NodeID, in []Shape, depth int) ([]Shape,
 				return unknown(len(l.Sub.Outputs)), nil
 			}
 		}
-		sub, err := infer(l.Sub, in, depth+1)
-		if err != nil {
-			return nil, err
+		key := fmt.Sprintf("%p%v", l.Sub, in)
+		sub, ok := memo[key]
+		if !ok {
+			var err error
+			if sub, err = infer(l.Sub, in, depth+1, memo); err != nil {
+				return nil, err
+			}
+			memo[key] = sub
 		}
 		if _, ok := s.sub[l]; !ok {
 			s.sub[l] = sub
