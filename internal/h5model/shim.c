@@ -1,19 +1,45 @@
 #include "shim.h"
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 void ms_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-static hid_t lcpl_intermediate(void) {
-	hid_t p = H5Pcreate(H5P_LINK_CREATE);
-	H5Pset_create_intermediate_group(p, 1);
-	return p;
+// The property lists every object creation uses, made once: creating and
+// closing them per object costs as much as creating the object.
+static hid_t lcpl = -1, gcpl = -1, clone_dcpl = -1;
+static pthread_once_t plists_once = PTHREAD_ONCE_INIT;
+
+static void plists_init(void) {
+	lcpl = H5Pcreate(H5P_LINK_CREATE);
+	H5Pset_create_intermediate_group(lcpl, 1);
+	gcpl = H5Pcreate(H5P_GROUP_CREATE);
+	H5Pset_obj_track_times(gcpl, 0);
+	// A clone's storage is allocated at creation, so that its offset is
+	// known, and never written by HDF5: Save copies the bytes into it.
+	clone_dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_layout(clone_dcpl, H5D_CONTIGUOUS);
+	H5Pset_alloc_time(clone_dcpl, H5D_ALLOC_TIME_EARLY);
+	H5Pset_fill_time(clone_dcpl, H5D_FILL_TIME_NEVER);
+	H5Pset_obj_track_times(clone_dcpl, 0);
 }
 
+// plists makes the shared property lists and reports whether it could.
+static int plists(void) {
+	pthread_once(&plists_once, plists_init);
+	return lcpl >= 0 && gcpl >= 0 && clone_dcpl >= 0;
+}
+
+// ms_file_create creates a file whose H5Fclose closes every object still
+// open in it, so that the file is complete when H5Fclose returns and HDF5
+// never writes to it after Save has synced and renamed it.
 hid_t ms_file_create(const char *path) {
 	hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 	H5Pset_obj_track_times(fcpl, 0);
-	hid_t f = H5Fcreate(path, H5F_ACC_EXCL, fcpl, H5P_DEFAULT);
+	H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+	hid_t f = H5Fcreate(path, H5F_ACC_EXCL, fcpl, fapl);
+	H5Pclose(fapl);
 	H5Pclose(fcpl);
 	return f;
 }
@@ -22,13 +48,8 @@ int ms_close_file(hid_t f) { return H5Fclose(f); }
 int ms_group_close(hid_t g) { return H5Gclose(g); }
 
 hid_t ms_group_create(hid_t loc, const char *name) {
-	hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
-	H5Pset_obj_track_times(gcpl, 0);
-	hid_t lcpl = lcpl_intermediate();
-	hid_t g = H5Gcreate2(loc, name, lcpl, gcpl, H5P_DEFAULT);
-	H5Pclose(gcpl);
-	H5Pclose(lcpl);
-	return g;
+	if (!plists()) return -1;
+	return H5Gcreate2(loc, name, lcpl, gcpl, H5P_DEFAULT);
 }
 
 // ms_obj_kind checks each component of path so that a missing parent is
@@ -49,13 +70,7 @@ int ms_obj_kind(hid_t loc, const char *path) {
 		}
 	}
 	free(buf);
-	H5O_info_t info;
-	if (H5Oget_info_by_name1(loc, path, &info, H5P_DEFAULT) < 0) return -1;
-	switch (info.type) {
-	case H5O_TYPE_GROUP: return 1;
-	case H5O_TYPE_DATASET: return 2;
-	default: return 3;
-	}
+	return ms_obj_type(loc, path);
 }
 
 struct names { char **v; int n, cap; };
@@ -265,10 +280,8 @@ done:
 }
 
 int ms_copy(hid_t src, const char *sname, hid_t dst, const char *dname) {
-	hid_t lcpl = lcpl_intermediate();
-	herr_t rc = H5Ocopy(src, sname, dst, dname, H5P_DEFAULT, lcpl);
-	H5Pclose(lcpl);
-	return rc < 0 ? -1 : 0;
+	if (!plists()) return -1;
+	return H5Ocopy(src, sname, dst, dname, H5P_DEFAULT, lcpl) < 0 ? -1 : 0;
 }
 
 int ms_dataset_info(hid_t loc, const char *path, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign) {
@@ -313,15 +326,184 @@ int ms_dataset_write_f32(hid_t loc, const char *path, int ndims, const long long
 	hid_t sp = ndims == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(ndims, hd, NULL);
 	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
 	H5Pset_obj_track_times(dcpl, 0);
-	hid_t lcpl = lcpl_intermediate();
-	hid_t d = H5Dcreate2(loc, path, H5T_IEEE_F32LE, sp, lcpl, dcpl, H5P_DEFAULT);
+	hid_t d = plists() ? H5Dcreate2(loc, path, H5T_IEEE_F32LE, sp, lcpl, dcpl, H5P_DEFAULT) : -1;
 	int rc = -1;
 	if (d >= 0) {
 		rc = H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0;
 		H5Dclose(d);
 	}
-	H5Pclose(lcpl);
 	H5Pclose(dcpl);
 	H5Sclose(sp);
+	return rc;
+}
+
+hid_t ms_group_open(hid_t loc, const char *name) { return H5Gopen2(loc, name, H5P_DEFAULT); }
+
+// obj_basic reads an object's type and link count, without the header and
+// attribute fields that H5Oget_info_by_name1 also computes.
+static int obj_basic(hid_t loc, const char *name, H5O_type_t *type, unsigned *rc) {
+#if H5_VERSION_GE(1, 12, 0)
+	H5O_info2_t info;
+	if (H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+#else
+	H5O_info_t info;
+	if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+#endif
+	*type = info.type;
+	*rc = info.rc;
+	return 0;
+}
+
+int ms_obj_type(hid_t loc, const char *name) {
+	H5O_type_t type;
+	unsigned rc;
+	if (obj_basic(loc, name, &type, &rc) < 0) return -1;
+	switch (type) {
+	case H5O_TYPE_GROUP: return 1;
+	case H5O_TYPE_DATASET: return 2;
+	default: return 3;
+	}
+}
+
+static herr_t plain_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+	(void)data;
+	H5O_type_t type;
+	unsigned rc;
+	if (info->type != H5L_TYPE_HARD) return 1;
+	if (obj_basic(g, name, &type, &rc) < 0) return -1;
+	if (rc != 1 || (type != H5O_TYPE_GROUP && type != H5O_TYPE_DATASET)) return 1;
+	return 0;
+}
+
+// ms_tree_plain reports whether the object at name can be rebuilt object by
+// object with the same result as H5Ocopy: a dataset, or a group below which
+// every link is a hard link to a group or dataset that has no other link
+// (no soft or external links, no shared objects, no named datatypes).
+// 1 yes, 0 no, -1 error.
+int ms_tree_plain(hid_t loc, const char *name) {
+	H5O_type_t type;
+	unsigned rc;
+	if (obj_basic(loc, name, &type, &rc) < 0) return -1;
+	if (type == H5O_TYPE_DATASET) return 1;
+	if (type != H5O_TYPE_GROUP) return 0;
+	hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
+	if (g < 0) return -1;
+	herr_t r = H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, plain_cb, NULL);
+	H5Gclose(g);
+	return r < 0 ? -1 : r > 0 ? 0 : 1;
+}
+
+static herr_t stop_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
+	(void)loc; (void)name; (void)info; (void)data;
+	return 1;
+}
+
+// plain_type accepts the datatypes whose file bytes mean the same in any
+// file: numbers, enums, opaque and fixed-length strings. Variable-length
+// data and references point elsewhere in the source file; compound and
+// array types could hide either.
+static int plain_type(hid_t t) {
+	if (H5Tcommitted(t) != 0) return 0;
+	switch (H5Tget_class(t)) {
+	case H5T_INTEGER:
+	case H5T_FLOAT:
+	case H5T_BITFIELD:
+	case H5T_OPAQUE:
+	case H5T_ENUM:
+		return 1;
+	case H5T_STRING:
+		return H5Tis_variable_str(t) == 0;
+	default:
+		return 0;
+	}
+}
+
+// ms_dataset_clone creates dname under dst with the datatype and shape of
+// the dataset sname under src when its stored bytes can be copied as they
+// are: contiguous, allocated, no filters, no external storage, no
+// attributes, a plain datatype. The new dataset is contiguous and its space
+// allocated now but never written by HDF5 (no fill value is written), so
+// that the caller copies *size bytes from offset *soff of the source file
+// to offset *doff of the output, outside HDF5. Returns 1 with
+// that range, 2 for a dataset created with no bytes to copy (no elements),
+// 0 when the dataset is not plain (nothing created: copy it with H5Ocopy,
+// which also keeps the fill value of a dataset never written), -1 on error.
+int ms_dataset_clone(hid_t src, const char *sname, hid_t dst, const char *dname, long long *soff, long long *doff, long long *size) {
+	int rc = -1;
+	hid_t sdcpl = -1, t = -1, sp = -1, nd = -1;
+	if (!plists()) return -1;
+	hid_t d = H5Dopen2(src, sname, H5P_DEFAULT);
+	if (d < 0) return -1;
+	sdcpl = H5Dget_create_plist(d);
+	t = H5Dget_type(d);
+	sp = H5Dget_space(d);
+	if (sdcpl < 0 || t < 0 || sp < 0) goto done;
+	hssize_t np = H5Sget_simple_extent_npoints(sp);
+	size_t tsz = H5Tget_size(t);
+	H5S_class_t sc = H5Sget_simple_extent_type(sp);
+	if (np < 0 || tsz == 0) goto done;
+	rc = 0;
+	if (!plain_type(t) || (sc != H5S_SIMPLE && sc != H5S_SCALAR)) goto done;
+	if (H5Pget_layout(sdcpl) != H5D_CONTIGUOUS || H5Pget_nfilters(sdcpl) != 0 || H5Pget_external_count(sdcpl) != 0) goto done;
+	hsize_t idx = 0;
+	herr_t attrs = H5Aiterate2(d, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, stop_cb, NULL);
+	if (attrs != 0) {
+		rc = attrs < 0 ? -1 : 0;
+		goto done;
+	}
+	haddr_t off = H5Dget_offset(d);
+	hsize_t bytes = H5Dget_storage_size(d);
+	if (np > 0 && (off == HADDR_UNDEF || bytes != (hsize_t)np * tsz)) goto done;
+	rc = -1;
+	nd = H5Dcreate2(dst, dname, t, sp, lcpl, clone_dcpl, H5P_DEFAULT);
+	if (nd < 0) goto done;
+	if (np == 0) {
+		rc = 2;
+		goto done;
+	}
+	haddr_t doffv = H5Dget_offset(nd);
+	if (doffv == HADDR_UNDEF || H5Dget_storage_size(nd) != bytes) goto done;
+	*soff = (long long)off;
+	*doff = (long long)doffv;
+	*size = (long long)bytes;
+	rc = 1;
+done:
+	if (nd >= 0) H5Dclose(nd);
+	if (sp >= 0) H5Sclose(sp);
+	if (t >= 0) H5Tclose(t);
+	if (sdcpl >= 0) H5Pclose(sdcpl);
+	H5Dclose(d);
+	return rc;
+}
+
+// ms_file_fd returns the descriptor through which HDF5 reads the file that
+// holds obj, or -1 when the file is not read through the POSIX driver
+// (sec2): only then are dataset offsets offsets in one file on disk.
+int ms_file_fd(hid_t obj) {
+	int fd = -1;
+	hid_t f = H5Iget_file_id(obj);
+	if (f < 0) return -1;
+	hid_t fapl = H5Fget_access_plist(f);
+	if (fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2) {
+		void *h = NULL;
+		if (H5Fget_vfd_handle(f, fapl, &h) >= 0 && h) fd = *(int *)h;
+	}
+	if (fapl >= 0) H5Pclose(fapl);
+	H5Fclose(f);
+	return fd;
+}
+
+// ms_dataset_read_raw reads a dataset's elements in its own file datatype,
+// bytes as stored, into buf of n bytes.
+int ms_dataset_read_raw(hid_t loc, const char *path, void *buf, long long n) {
+	hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+	if (d < 0) return -1;
+	hid_t sp = H5Dget_space(d), t = H5Dget_type(d);
+	int rc = -1;
+	if (sp >= 0 && t >= 0 && (long long)H5Sget_simple_extent_npoints(sp) * (long long)H5Tget_size(t) == n)
+		rc = H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ? -1 : 0;
+	if (t >= 0) H5Tclose(t);
+	if (sp >= 0) H5Sclose(sp);
+	H5Dclose(d);
 	return rc;
 }

@@ -9,6 +9,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"unsafe"
 )
@@ -278,4 +279,91 @@ func closeFile(f hid) error {
 		return errors.New("cannot close HDF5 file")
 	}
 	return nil
+}
+
+func openGroup(loc hid, name string) (hid, error) {
+	p, free := cstr(name)
+	defer free()
+	g := C.ms_group_open(loc, p)
+	if g < 0 {
+		return -1, fmt.Errorf("cannot open group %q", name)
+	}
+	return g, nil
+}
+
+// objType is objKind for a name known to exist, reading less of the object.
+func objType(loc hid, name string) int {
+	p, free := cstr(name)
+	defer free()
+	return int(C.ms_obj_type(loc, p))
+}
+
+// treePlain reports whether copying the object at name object by object
+// gives what H5Ocopy gives: see ms_tree_plain.
+func treePlain(loc hid, name string) (bool, error) {
+	p, free := cstr(name)
+	defer free()
+	switch C.ms_tree_plain(loc, p) {
+	case 1:
+		return true, nil
+	case 0:
+		return false, nil
+	}
+	return false, fmt.Errorf("cannot read %q", name)
+}
+
+// Results of cloneDataset.
+const (
+	cloneNotPlain = iota // nothing created: copy the dataset with copyObject
+	cloneRange           // created: copy the returned bytes into it
+	cloneEmpty           // created, no bytes to copy
+)
+
+// cloneDataset creates dname under dst like the dataset sname under src,
+// storage allocated but not written, when its stored bytes can be copied
+// verbatim: see ms_dataset_clone. For cloneRange it returns the source
+// offset, the output offset and the length of the bytes to copy.
+func cloneDataset(src hid, sname string, dst hid, dname string) (res int, soff, doff, n int64, err error) {
+	sp, sfree := cstr(sname)
+	defer sfree()
+	dp, dfree := cstr(dname)
+	defer dfree()
+	var so, do, sz C.longlong
+	switch r := C.ms_dataset_clone(src, sp, dst, dp, &so, &do, &sz); r {
+	case 0:
+		return cloneNotPlain, 0, 0, 0, nil
+	case 1:
+		return cloneRange, int64(so), int64(do), int64(sz), nil
+	case 2:
+		return cloneEmpty, 0, 0, 0, nil
+	}
+	return 0, 0, 0, 0, fmt.Errorf("cannot copy %q", sname)
+}
+
+// fileFD returns the descriptor HDF5 reads obj's file through, or -1 when
+// that file is not one POSIX file (another HDF5 driver).
+func fileFD(obj hid) int { return int(C.ms_file_fd(obj)) }
+
+// readRaw reads a dataset's bytes as stored, in its own file datatype.
+func readRaw(loc hid, path string) ([]byte, error) {
+	p, free := cstr(path)
+	defer free()
+	var dims [32]C.longlong
+	var nd, cls, size, sign C.int
+	if C.ms_dataset_info(loc, p, &dims[0], 32, &nd, &cls, &size, &sign) < 0 {
+		return nil, fmt.Errorf("cannot read dataset %q", path)
+	}
+	n := int64(size)
+	for _, d := range dims[:nd] {
+		n *= int64(d)
+	}
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("dataset %q: %d bytes is too large to read whole", path, n)
+	}
+	buf := C.malloc(C.size_t(max(n, 1)))
+	defer C.free(buf)
+	if C.ms_dataset_read_raw(loc, p, buf, C.longlong(n)) < 0 {
+		return nil, fmt.Errorf("cannot read dataset %q", path)
+	}
+	return C.GoBytes(buf, C.int(n)), nil
 }

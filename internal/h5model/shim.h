@@ -1,5 +1,6 @@
 // Small C helpers for what gonum.org/v1/hdf5 does not offer: string
 // attributes of every layout, attribute listing and copying, object copy,
+// datasets cloned with their storage allocated for a copy outside HDF5,
 // and objects created without timestamps so output is deterministic.
 #ifndef MODELSURG_SHIM_H
 #define MODELSURG_SHIM_H
@@ -22,7 +23,13 @@ int ms_attr_write_fixed_strs(hid_t loc, const char *name, const char *buf, int n
 int ms_attr_write_empty_f64(hid_t loc, const char *name);
 int ms_attr_copy(hid_t src, const char *name, hid_t dst);
 int ms_copy(hid_t src, const char *sname, hid_t dst, const char *dname);
+hid_t ms_group_open(hid_t loc, const char *name);
+int ms_obj_type(hid_t loc, const char *name); // 1 group, 2 dataset, 3 other, -1 error
+int ms_tree_plain(hid_t loc, const char *name);
+int ms_dataset_clone(hid_t src, const char *sname, hid_t dst, const char *dname, long long *soff, long long *doff, long long *size);
+int ms_file_fd(hid_t obj);
 int ms_dataset_info(hid_t loc, const char *path, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign);
 int ms_dataset_read_f32(hid_t loc, const char *path, float *buf, long long n);
+int ms_dataset_read_raw(hid_t loc, const char *path, void *buf, long long n);
 int ms_dataset_write_f32(hid_t loc, const char *path, int ndims, const long long *dims, const float *data);
 #endif

@@ -24,10 +24,10 @@ type SaveOptions struct {
 const headerLimit = 64512
 
 // Save writes m as a new .h5 file at path in the dialect and layout of src.
-// Weights that are references into src are copied dataset by dataset (or
-// group by group) without passing through memory; optimizer weights are
-// never written. The file appears at path only when complete: it is
-// written to a temporary file beside it and renamed.
+// Weights that are references into src are copied file to file through one
+// small buffer, never whole in memory (see rawcopy.go); optimizer weights
+// are never written. The file appears at path only when complete: it is
+// written to a temporary file beside it, synced and renamed.
 func Save(path string, src *File, m *model.Model, opt SaveOptions) error {
 	leave := enter()
 	defer leave()
@@ -133,15 +133,24 @@ func save(tmp string, src *File, m *model.Model, opt SaveOptions) error {
 	if err != nil {
 		return err
 	}
-	werr := writeFile(out, src, m, opt)
+	c, err := startCopier(tmp)
+	if err != nil {
+		closeFile(out)
+		return err
+	}
+	defer c.close()
+	werr := writeFile(out, c, src, m, opt)
 	cerr := closeFile(out)
 	if werr != nil {
 		return werr
 	}
-	return cerr
+	if cerr != nil {
+		return cerr
+	}
+	return c.finish()
 }
 
-func writeFile(out hid, src *File, m *model.Model, opt SaveOptions) error {
+func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) error {
 	root := src.root()
 	names, err := attrNames(root)
 	if err != nil {
@@ -174,13 +183,13 @@ func writeFile(out hid, src *File, m *model.Model, opt SaveOptions) error {
 		case src.weightsRoot == "" && groupRoots[k]:
 			// a layer group of a weights-only file: written below
 		default:
-			if err := copyObject(root, k, out, k); err != nil {
+			if err := c.copy(src, root, k, out, k); err != nil {
 				return err
 			}
 		}
 	}
 	if src.weightsRoot == "" {
-		return writeWeights(out, root, src, src.LayerNames, src.Groups)
+		return writeWeights(out, c, root, src, src.LayerNames, src.Groups)
 	}
 	wsrc, closeW, err := src.weightsGroup()
 	if err != nil {
@@ -211,7 +220,7 @@ func writeFile(out hid, src *File, m *model.Model, opt SaveOptions) error {
 	for _, k := range wkids {
 		if !owned[k] {
 			// top_level_model_weights and anything else Keras may add
-			if err := copyObject(wsrc, k, wdst, k); err != nil {
+			if err := c.copy(src, wsrc, k, wdst, k); err != nil {
 				return err
 			}
 		}
@@ -226,7 +235,7 @@ func writeFile(out hid, src *File, m *model.Model, opt SaveOptions) error {
 		layerNames[i] = l.Name
 		groups[l.Name] = l.Weights
 	}
-	return writeWeights(wdst, wsrc, src, layerNames, groups)
+	return writeWeights(wdst, c, wsrc, src, layerNames, groups)
 }
 
 // layerRoots returns the first path component of every layer group: a
@@ -266,19 +275,19 @@ func isListAttr(name, base string) bool {
 }
 
 // writeWeights writes layer_names and one group per layer into dst.
-func writeWeights(dst, wsrc hid, src *File, names []string, groups map[string][]*model.Weight) error {
+func writeWeights(dst hid, c *copier, wsrc hid, src *File, names []string, groups map[string][]*model.Weight) error {
 	if err := writeList(dst, "layer_names", names); err != nil {
 		return err
 	}
 	for _, name := range names {
 		ws := groups[name]
 		if sameWeights(src.Groups[name], ws) {
-			if err := copyObject(wsrc, name, dst, name); err != nil {
+			if err := c.copy(src, wsrc, name, dst, name); err != nil {
 				return fmt.Errorf("layer %q: %w", name, err)
 			}
 			continue
 		}
-		if err := writeGroup(dst, name, ws); err != nil {
+		if err := writeGroup(dst, c, name, ws); err != nil {
 			return fmt.Errorf("layer %q: %w", name, err)
 		}
 	}
@@ -298,7 +307,7 @@ func sameWeights(saved, ws []*model.Weight) bool {
 	return true
 }
 
-func writeGroup(dst hid, name string, ws []*model.Weight) error {
+func writeGroup(dst hid, c *copier, name string, ws []*model.Weight) error {
 	g, err := createGroup(dst, name)
 	if err != nil {
 		return err
@@ -318,7 +327,7 @@ func writeGroup(dst hid, name string, ws []*model.Weight) error {
 			if err != nil {
 				return err
 			}
-			err = copyObject(hid(sg.ID()), s.path, g, w.Name)
+			err = c.copy(s.file, hid(sg.ID()), s.path, g, w.Name)
 			sg.Close()
 			if err != nil {
 				return err

@@ -1,7 +1,9 @@
 // Package model is a Keras model as modelsurg sees it: layers, their calls
 // (nodes) and the tensors between them, parsed from and written back to a
 // model_config JSON of either dialect, with weights held as references. It
-// imports no HDF5: internal/h5model converts files to and from a Model.
+// infers every call's output shape (the layer classes covered are listed in
+// layers.go) and counts parameters as Keras does. It imports no HDF5:
+// internal/h5model converts files to and from a Model.
 package model
 
 import (
