@@ -66,17 +66,19 @@ def ensure_model(name, out):
 
 
 def measure(argv, env=None):
-    """Run argv; return (seconds, peak RSS in MiB)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, ru = os.wait4(p.pid, 0)
-    dt = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        raise SystemExit("command failed (%d): %s\n%s" % (p.returncode, " ".join(map(str, argv)), err[-2000:]))
-    return dt, ru.ru_maxrss / 1024.0
+    """Run argv under GNU time; return (seconds, peak RSS in MiB). The RSS
+    is the command's own (wait4's rusage would also count the memory of
+    the Python process it was forked from)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name, *argv],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        dt = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise SystemExit("command failed (%d): %s\n%s" % (p.returncode, " ".join(map(str, argv)),
+                                                             p.stderr.decode(errors="replace")[-2000:]))
+        rss_kb = int(tf.read().strip().splitlines()[-1])
+    return dt, rss_kb / 1024.0
 
 
 def main():

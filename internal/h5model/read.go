@@ -268,11 +268,12 @@ func (f *File) readGroup(wg hid, name string) ([]*model.Weight, error) {
 	}
 	ws := make([]*model.Weight, 0, len(wnames))
 	for _, wn := range wnames {
-		if objKind(gid, wn) != kindDataset {
-			return nil, fmt.Errorf("weight %q is listed in weight_names but missing", wn)
-		}
 		info, err := datasetInfo(gid, wn)
 		if err != nil {
+			// checked only on failure: the lookup costs as much as the read
+			if objKind(gid, wn) != kindDataset {
+				return nil, fmt.Errorf("weight %q is listed in weight_names but missing", wn)
+			}
 			return nil, err
 		}
 		if !isNumeric(info.dtype) {
