@@ -214,27 +214,16 @@ func isConstant(v *jsonx.Value) bool {
 		v.Elems[0].Kind == jsonx.String && v.Elems[0].Str == "_CONSTANT_VALUE"
 }
 
-// collectKerasTensors appends, in order, every __keras_tensor__ found in v.
+// collectKerasTensors appends, in order, the reference of every
+// __keras_tensor__ found in v.
 func collectKerasTensors(v *jsonx.Value, out *[]Ref, depth int) {
-	if v == nil || depth > 64 {
-		return
-	}
-	switch v.Kind {
-	case jsonx.Array:
-		for _, e := range v.Elems {
-			collectKerasTensors(e, out, depth+1)
-		}
-	case jsonx.Object:
-		if c, _ := v.Obj.String("class_name"); c == "__keras_tensor__" {
-			if cfg := v.Obj.Object("config"); cfg != nil {
-				if r, ok := refOf(cfg.Get("keras_history")); ok {
-					*out = append(*out, r)
-				}
+	var tensors []*jsonx.Value
+	collectTensorValues(v, &tensors, depth)
+	for _, t := range tensors {
+		if cfg := t.Obj.Object("config"); cfg != nil {
+			if r, ok := refOf(cfg.Get("keras_history")); ok {
+				*out = append(*out, r)
 			}
-			return
-		}
-		for _, e := range v.Obj.Vals {
-			collectKerasTensors(e, out, depth+1)
 		}
 	}
 }

@@ -237,6 +237,7 @@ func RefreshShapes(m *Model, s *Shapes) {
 	}
 }
 
+// collectTensorValues appends, in order, every __keras_tensor__ object in v.
 func collectTensorValues(v *jsonx.Value, out *[]*jsonx.Value, depth int) {
 	if v == nil || depth > 64 {
 		return

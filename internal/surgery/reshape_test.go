@@ -2,25 +2,12 @@ package surgery
 
 import (
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/modelsurg/modelsurg/internal/h5model"
 	"github.com/modelsurg/modelsurg/internal/model"
 )
-
-// rsOpen opens testdata/DIALECT/NAME.h5 (Keras-made, see testdata/FIXTURES.md).
-func rsOpen(t *testing.T, dialect, name string) *model.Model {
-	t.Helper()
-	f, err := h5model.Open(filepath.Join("..", "..", "testdata", dialect, name+".h5"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f.Model
-}
 
 // rsParse parses a model config written by hand and gives every layer the
 // weights its config implies (shapes only, as references would carry).
@@ -100,7 +87,7 @@ func rsRefusal(t *testing.T, m *model.Model, spec ReshapeSpec) (*ReshapeError, *
 func TestReshapeBranches(t *testing.T) {
 	for _, d := range []string{"k2", "k3"} {
 		t.Run(d, func(t *testing.T) {
-			m := rsOpen(t, d, "branches")
+			m := openFixture(t, d, "branches")
 			out, warns := rsReshape(t, m, ReshapeSpec{Shape: model.Shape{16, 16, 3}})
 			if len(warns) != 0 {
 				t.Errorf("warnings: %v", warns)
@@ -135,7 +122,7 @@ func TestReshapeBranches(t *testing.T) {
 }
 
 func TestReshapeNoneDims(t *testing.T) {
-	m := rsOpen(t, "k2", "branches")
+	m := openFixture(t, "k2", "branches")
 	out, _ := rsReshape(t, m, ReshapeSpec{Shape: model.Shape{model.None, model.None, 3}})
 	got := rsShapes(t, out)
 	if got["concat"] != "(None, None, None, 9)" || got["logits"] != "(None, 3)" {
@@ -145,7 +132,7 @@ func TestReshapeNoneDims(t *testing.T) {
 
 func TestReshapeSequentialKeras3(t *testing.T) {
 	// A Sequential model keeps its build_input_shape in step.
-	m := rsOpen(t, "k3", "sequential_cnn")
+	m := openFixture(t, "k3", "sequential_cnn")
 	re, se := rsRefusal(t, m, ReshapeSpec{Shape: model.Shape{16, 16, 3}})
 	if se == nil || se.Layer != "dense" {
 		t.Fatalf("refusal %v, want one naming dense", re)
@@ -170,21 +157,21 @@ func TestReshapeRefusals(t *testing.T) {
 		notShapeErr bool
 		wantNoHint  bool
 	}{
-		{name: "flatten dense", m: func(t *testing.T) *model.Model { return rsOpen(t, "k2", "sequential_cnn") },
+		{name: "flatten dense", m: func(t *testing.T) *model.Model { return openFixture(t, "k2", "sequential_cnn") },
 			shape: model.Shape{16, 16, 3}, layer: "dense",
 			msg:  `layer "dense" (Dense): kernel is (64, 5) but the new input gives 256 features`,
 			hint: "cut the head with replace-head --cut-at pool, or use reshape-input on a model without top"},
-		{name: "window", m: func(t *testing.T) *model.Model { return rsOpen(t, "k2", "sequential_cnn") },
+		{name: "window", m: func(t *testing.T) *model.Model { return openFixture(t, "k2", "sequential_cnn") },
 			shape: model.Shape{1, 1, 3}, layer: "pool", msg: `window of size 2 does not fit in input (None, 1, 1, 4)`, wantNoHint: true},
-		{name: "window channels_first", m: func(t *testing.T) *model.Model { return rsOpen(t, "k3", "layers_mix") },
+		{name: "window channels_first", m: func(t *testing.T) *model.Model { return openFixture(t, "k3", "layers_mix") },
 			shape: model.Shape{2, 2, 3}, layer: "conv_cf", msg: `window of size 3 does not fit in input (None, 4, 2, 2)`},
 		{name: "reshape target", m: func(t *testing.T) *model.Model { return rsParse(t, reshapeCfg, model.Keras2) },
 			shape: model.Shape{6, 6, 2}, layer: "reshape", msg: `cannot reshape (None, 6, 6, 2)`},
-		{name: "channels", m: func(t *testing.T) *model.Model { return rsOpen(t, "k2", "sequential_cnn") },
+		{name: "channels", m: func(t *testing.T) *model.Model { return openFixture(t, "k2", "sequential_cnn") },
 			shape: model.Shape{8, 8, 1}, layer: "conv",
 			msg:  `layer "conv" (Conv2D): kernel is (3, 3, 3, 4) but the new input (None, 8, 8, 1) needs (3, 3, 1, 4)`,
 			hint: `input "image" goes from 3 to 1 channels: add --adapt-channels`},
-		{name: "features", m: func(t *testing.T) *model.Model { return rsOpen(t, "k3", "lambda") },
+		{name: "features", m: func(t *testing.T) *model.Model { return openFixture(t, "k3", "lambda") },
 			shape: model.Shape{6}, layer: "dense", msg: `kernel is (5, 4) but the new input gives 6 features`, wantNoHint: true},
 	}
 	for _, tc := range tests {
@@ -207,7 +194,7 @@ func TestReshapeRefusals(t *testing.T) {
 }
 
 func TestReshapeInputSelection(t *testing.T) {
-	m := rsOpen(t, "k2", "multi_io")
+	m := openFixture(t, "k2", "multi_io")
 	for _, tc := range []struct {
 		spec ReshapeSpec
 		msg  string
@@ -267,7 +254,7 @@ func TestReshapePaddingWarnings(t *testing.T) {
 
 func TestReshapeUnknownLayers(t *testing.T) {
 	// The same shape: nothing changes after the Lambda, nothing to check.
-	m := rsOpen(t, "k2", "lambda")
+	m := openFixture(t, "k2", "lambda")
 	if _, warns := rsReshape(t, m, ReshapeSpec{Shape: model.Shape{5}, Nest: true}); len(warns) != 0 {
 		t.Errorf("warnings %v", warns)
 	}
@@ -277,7 +264,7 @@ func TestReshapeUnknownLayers(t *testing.T) {
 		{"lambda_on_path", "scale", `layer "scale" (Lambda): modelsurg cannot infer its output shape, and its input changes from (None, 4, 4, 4) to (None, 8, 8, 4): it cannot check the layers after it`},
 		{"custom_layer", "pool", `layer "pool" (MyPool): modelsurg cannot infer its output shape, and its input changes from (None, 8, 8, 4) to (None, 16, 16, 4)`},
 	} {
-		re, se := rsRefusal(t, rsOpen(t, "bad", tc.name), ReshapeSpec{Shape: model.Shape{16, 16, 3}})
+		re, se := rsRefusal(t, openFixture(t, "bad", tc.name), ReshapeSpec{Shape: model.Shape{16, 16, 3}})
 		if se == nil || se.Layer != tc.layer || !strings.Contains(re.Error(), tc.msg) {
 			t.Errorf("%s: %v", tc.name, re)
 		}
@@ -317,7 +304,7 @@ func TestReshapeNest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.dialect+"/"+tc.name, func(t *testing.T) {
-			m := rsOpen(t, tc.dialect, tc.name)
+			m := openFixture(t, tc.dialect, tc.name)
 			out, _ := rsReshape(t, m, ReshapeSpec{Shape: tc.shape, Nest: true})
 			if len(out.Layers) != 2 || out.Layers[0].Class != "InputLayer" || out.Layers[0].Name != tc.input || out.Layers[1].Class != tc.class {
 				t.Fatalf("layers %v", rsLayerList(out))
@@ -375,7 +362,7 @@ func rsLayerList(m *model.Model) []string {
 
 func TestReshapeNestNames(t *testing.T) {
 	// A source whose input is already called input_1 gets input_2 outside.
-	m := rsOpen(t, "k2", "branches")
+	m := openFixture(t, "k2", "branches")
 	cfg := strings.ReplaceAll(string(model.Marshal(m)), `"image"`, `"input_1"`)
 	m2, err := model.Parse([]byte(cfg), model.Keras2)
 	if err != nil {
@@ -389,7 +376,7 @@ func TestReshapeNestNames(t *testing.T) {
 		t.Errorf("input %q, model %q", out.Layers[0].Name, out.Name)
 	}
 	// Two inputs, Keras 3: input_layer, input_layer_1, a list-form call.
-	out, _ = rsReshape(t, rsOpen(t, "k3", "multi_io"), ReshapeSpec{Inputs: []NamedShape{{"vec", model.Shape{4}}}, Nest: true})
+	out, _ = rsReshape(t, openFixture(t, "k3", "multi_io"), ReshapeSpec{Inputs: []NamedShape{{"vec", model.Shape{4}}}, Nest: true})
 	if got := rsLayerList(out); !slices.Equal(got, []string{"input_layer (InputLayer)", "input_layer_1 (InputLayer)", "multi_io (Functional)"}) {
 		t.Errorf("layers %v", got)
 	}
@@ -402,7 +389,7 @@ func TestReshapeNestNames(t *testing.T) {
 }
 
 func TestReshapeNestRefuses(t *testing.T) {
-	re, se := rsRefusal(t, rsOpen(t, "k2", "sequential_cnn"), ReshapeSpec{Shape: model.Shape{16, 16, 3}, Nest: true})
+	re, se := rsRefusal(t, openFixture(t, "k2", "sequential_cnn"), ReshapeSpec{Shape: model.Shape{16, 16, 3}, Nest: true})
 	if se == nil || se.Layer != "dense" || !strings.Contains(re.Hint, "replace-head") {
 		t.Errorf("refusal %v hint %q", re, re.Hint)
 	}
@@ -432,7 +419,7 @@ func TestReshapeAdaptKernel(t *testing.T) {
 }
 
 func TestReshapeAdaptChannels(t *testing.T) {
-	m := rsOpen(t, "k2", "sequential_cnn")
+	m := openFixture(t, "k2", "sequential_cnn")
 	read := func(w *model.Weight) ([]float32, error) {
 		v := make([]float32, w.Size())
 		for i := range v {
@@ -469,8 +456,8 @@ func TestReshapeAdaptChannels(t *testing.T) {
 		mode  AdaptMode
 		msg   string
 	}{
-		{rsOpen(t, "k2", "layers_mix"), model.Shape{8, 8, 1}, AdaptSum, `layer "depthwise" (DepthwiseConv2D): reads the input channels`},
-		{rsOpen(t, "k2", "branches"), model.Shape{8, 8, 4}, AdaptRepeat, `layer "concat" (Concatenate): combines the input channels`},
+		{openFixture(t, "k2", "layers_mix"), model.Shape{8, 8, 1}, AdaptSum, `layer "depthwise" (DepthwiseConv2D): reads the input channels`},
+		{openFixture(t, "k2", "branches"), model.Shape{8, 8, 4}, AdaptRepeat, `layer "concat" (Concatenate): combines the input channels`},
 		{m, model.Shape{8, 8, 4}, AdaptSum, `--adapt-channels sum makes 1 channel, the new shape has 4 (use repeat)`},
 		{m, model.Shape{8, 8, 1}, AdaptRepeat, `--adapt-channels repeat makes 2 or more channels`},
 	} {
