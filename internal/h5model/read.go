@@ -106,12 +106,6 @@ func checkWeights(m *model.Model) error {
 	}
 	for _, l := range m.Layers {
 		if _, err := model.LayerParams(m, l, s); err != nil {
-			var se *model.ShapeError
-			if errors.As(err, &se) && se.Layer == "" {
-				c := *se
-				c.Layer, c.Class = l.Name, l.Class
-				return &c
-			}
 			return err
 		}
 	}

@@ -254,7 +254,7 @@ func infer(m *Model, inputs []Shape, depth int, memo map[string]*Shapes) (*Shape
 		}
 		out, err := InferLayer("InputLayer", id.Layer.Config, nil, m.Dialect)
 		if err != nil && !errors.Is(err, ErrUnknownLayer) {
-			return nil, withLayer(err, id.Layer)
+			return nil, WithLayer(err, id.Layer)
 		}
 		if len(out) != 1 {
 			out = []Shape{nil}
@@ -365,14 +365,15 @@ func (m *Model) inferCall(s *Shapes, id NodeID, in []Shape, depth int, memo map[
 		return []Shape{nil}, nil
 	}
 	if err != nil {
-		return nil, withLayer(err, l)
+		return nil, WithLayer(err, l)
 	}
 	return out, nil
 }
 
 func unknown(n int) []Shape { return make([]Shape, max(n, 1)) }
 
-func withLayer(err error, l *Layer) error {
+// WithLayer names l in a *ShapeError that does not name its layer yet.
+func WithLayer(err error, l *Layer) error {
 	var se *ShapeError
 	if errors.As(err, &se) && se.Layer == "" {
 		c := *se

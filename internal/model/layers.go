@@ -89,18 +89,27 @@ type layerKind struct {
 	weights func(c *lcfg, in []Shape) ([]WeightSpec, error)
 }
 
-// InferLayer returns the output shapes (batch dim included) of one call of
-// a layer, given the shapes of its flattened input tensors in call order.
-// Unknown inputs (nil Shape) give unknown outputs (nil), never a guess.
-func InferLayer(class string, cfg *jsonx.Obj, in []Shape, d Dialect) ([]Shape, error) {
+// prepare finds the layer kind and checks the inputs it is called on.
+func prepare(class string, cfg *jsonx.Obj, in []Shape, d Dialect) (*layerKind, *lcfg, []Shape, error) {
 	k, c, err := lookup(class, cfg, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if k.nIn == 0 {
 		in = nil
 	}
 	if err := c.checkInputs(k, in); err != nil {
+		return nil, nil, nil, err
+	}
+	return k, c, in, nil
+}
+
+// InferLayer returns the output shapes (batch dim included) of one call of
+// a layer, given the shapes of its flattened input tensors in call order.
+// Unknown inputs (nil Shape) give unknown outputs (nil), never a guess.
+func InferLayer(class string, cfg *jsonx.Obj, in []Shape, d Dialect) ([]Shape, error) {
+	k, c, in, err := prepare(class, cfg, in, d)
+	if err != nil {
 		return nil, err
 	}
 	for _, s := range in {
@@ -125,14 +134,8 @@ func InferLayer(class string, cfg *jsonx.Obj, in []Shape, d Dialect) ([]Shape, e
 // "trainable": false. When every input is known, an input the layer cannot
 // be applied to gives the same error as InferLayer.
 func LayerWeights(class string, cfg *jsonx.Obj, in []Shape, d Dialect) ([]WeightSpec, error) {
-	k, c, err := lookup(class, cfg, d)
+	k, c, in, err := prepare(class, cfg, in, d)
 	if err != nil {
-		return nil, err
-	}
-	if k.nIn == 0 {
-		in = nil
-	}
-	if err := c.checkInputs(k, in); err != nil {
 		return nil, err
 	}
 	known := true

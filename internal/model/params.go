@@ -89,7 +89,7 @@ func collectWeights(m *Model, l *Layer, s *Shapes, trainable bool, train, frozen
 	}
 	specs, err := LayerWeights(l.Class, l.Config, in, m.Dialect)
 	if err != nil {
-		return err
+		return WithLayer(err, l)
 	}
 	for _, sp := range specs {
 		w := WeightInfo{Spec: sp, Owner: l, Trainable: trainable && sp.Trainable}

@@ -337,7 +337,7 @@ func checkWeights(m *model.Model, s *model.Shapes, channelHint string) error {
 				break
 			}
 			if err != nil {
-				return refuse(withLayer(err, l), channelHint)
+				return refuse(model.WithLayer(err, l), channelHint)
 			}
 			if len(specs) != len(l.Weights) {
 				return refuse(shapeErr(l, "the file has %d weights but the layer needs %d at the new shapes", len(l.Weights), len(specs)), "")
@@ -350,16 +350,6 @@ func checkWeights(m *model.Model, s *model.Shapes, channelHint string) error {
 		}
 	}
 	return nil
-}
-
-func withLayer(err error, l *model.Layer) error {
-	var se *model.ShapeError
-	if errors.As(err, &se) && se.Layer == "" {
-		c := *se
-		c.Layer, c.Class = l.Name, l.Class
-		return &c
-	}
-	return err
 }
 
 // ownerInput finds the input shape of a layer's first call inside m or a
@@ -1058,7 +1048,7 @@ func countTrainable(m *model.Model, l *model.Layer, s *model.Shapes, parent bool
 		return 0, 0, shapeErr(l, "modelsurg does not know this class, so not which of its weights are trainable, which decides their order in a nested model")
 	}
 	if err != nil {
-		return 0, 0, withLayer(err, l)
+		return 0, 0, model.WithLayer(err, l)
 	}
 	for _, sp := range specs {
 		if t && sp.Trainable {
