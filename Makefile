@@ -9,8 +9,18 @@ APT_STAMP := /usr/include/hdf5/serial/hdf5.h
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
+# HDF5 is linked statically when libhdf5-dev ships its archives (Debian's
+# does): the shared libhdf5 loads 37 more libraries (libcurl and a TLS stack
+# for an S3 driver modelsurg never uses), 6 ms of every run. -lhdf5 finds
+# the archives first in .cache/hdf5-static, which holds links to them alone.
+H5DIR = $(shell ls -d /usr/lib/*/hdf5/serial 2>/dev/null | head -n1)
+H5STATIC = $(shell test -f "$(H5DIR)/libhdf5.a" && test -f "$(H5DIR)/libhdf5_hl.a" && echo yes)
+H5EXT := -extldflags '-Wl,--as-needed -lhdf5 -lsz -lz -lm -ldl'
+H5LINK = $(if $(H5STATIC),$(H5EXT))
+
 build: deps
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/modelsurg ./cmd/modelsurg
+	$(if $(H5STATIC),mkdir -p .cache/hdf5-static && ln -sf $(H5DIR)/libhdf5.a $(H5DIR)/libhdf5_hl.a .cache/hdf5-static/)
+	$(if $(H5STATIC),CGO_LDFLAGS=-L$(CURDIR)/.cache/hdf5-static) $(GO) build -ldflags "-X main.version=$(VERSION) $(H5LINK)" -o bin/modelsurg ./cmd/modelsurg
 
 # deps installs the HDF5 C library headers when they are missing.
 deps: $(APT_STAMP)

@@ -7,9 +7,10 @@ would write instead, as whole processes, in one run on one machine.
 Generates (if missing, with Keras 3, weights=None) ResNet50 with top (~98 MB)
 and VGG16 with top (~528 MB, one 411 MB tensor) into .cache/apps/k3/, then
 runs every command ROUNDS times, interleaved (round 1 of each, round 2 of
-each, ...), and reports the median wall time and the peak RSS (from wait4's
-rusage of the child) of each, and the ratios modelsurg/cp and
-Keras/modelsurg. With --readme, the table between the BENCH markers in that
+each, ...), and reports the median wall time of each and its peak RSS
+(GNU time's %M, in a first run of its own), and the ratios modelsurg/cp, modelsurg/(cp + fsync) and
+Keras/modelsurg. cp + fsync is `dd conv=fsync`: modelsurg syncs its output
+before renaming it into place, which cp does not. With --readme, the table between the BENCH markers in that
 file is replaced by the new one.
 """
 
@@ -65,20 +66,25 @@ def ensure_model(name, out):
     subprocess.run(args, check=True, env=KERAS_ENV)
 
 
-def measure(argv, env=None):
-    """Run argv under GNU time; return (seconds, peak RSS in MiB). The RSS
-    is the command's own (wait4's rusage would also count the memory of
-    the Python process it was forked from)."""
+def run_timed(argv, env=None):
+    """Run argv; return its wall time in seconds."""
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit("command failed (%d): %s\n%s" % (p.returncode, " ".join(map(str, argv)),
+                                                         p.stderr.decode(errors="replace")[-2000:]))
+    return dt
+
+
+def peak_rss(argv, env=None):
+    """Run argv under GNU time; return its peak RSS in MiB. The RSS is the
+    command's own (wait4's rusage would also count the memory of the Python
+    process it was forked from). It is a run of its own: time's fork and
+    exec would add a few ms to the wall time of a short command."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        t0 = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name, *argv],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        dt = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise SystemExit("command failed (%d): %s\n%s" % (p.returncode, " ".join(map(str, argv)),
-                                                             p.stderr.decode(errors="replace")[-2000:]))
-        rss_kb = int(tf.read().strip().splitlines()[-1])
-    return dt, rss_kb / 1024.0
+        run_timed(["/usr/bin/time", "-f", "%M", "-o", tf.name, *argv], env)
+        return int(tf.read().strip().splitlines()[-1]) / 1024.0
 
 
 def main():
@@ -99,9 +105,14 @@ def main():
     def ms(*args):
         return [str(BIN), *map(str, args), "--force"] if "-o" in args else [str(BIN), *map(str, args)]
 
+    def dd(src, dst):
+        # the durable copy: modelsurg syncs its output before renaming it
+        return ["dd", "if=%s" % src, "of=%s" % dst, "bs=4M", "conv=fsync", "status=none"]
+
     jobs = [
         # (model, label, argv, group) - group pairs each command with its baseline
         ("ResNet50", "cp", ["cp", resnet, out], "cp"),
+        ("ResNet50", "cp + fsync (dd conv=fsync)", dd(resnet, out), "sync"),
         ("ResNet50", "modelsurg reshape-input --shape 128,128,3", ms("reshape-input", resnet, "--shape", "128,128,3", "-o", out), "ms"),
         ("ResNet50", "modelsurg replace-head --classes 2", ms("replace-head", resnet, "--classes", "2", "-o", out), "ms"),
         ("ResNet50", "modelsurg summary", ms("summary", resnet), "ms"),
@@ -109,6 +120,7 @@ def main():
         ("ResNet50", "Keras 3: load_model + new head + save", [PY, "-c", KERAS_HEAD, resnet, out, "conv5_block3_out"], "keras"),
         ("ResNet50", "Keras 3: load_model(...).summary()", [PY, "-c", KERAS_SUMMARY, resnet], "keras"),
         ("VGG16 (top)", "cp", ["cp", vgg, out], "cp"),
+        ("VGG16 (top)", "cp + fsync (dd conv=fsync)", dd(vgg, out), "sync"),
         ("VGG16 (top)", "modelsurg strip", ms("strip", vgg, "-o", out), "ms"),
         ("VGG16 (top)", "modelsurg reshape-input --nest --shape 224,224,3", ms("reshape-input", vgg, "--nest", "--shape", "224,224,3", "-o", out), "ms"),
         ("VGG16 (top)", "modelsurg replace-head --classes 2", ms("replace-head", vgg, "--classes", "2", "-o", out), "ms"),
@@ -116,19 +128,26 @@ def main():
         ("VGG16 (top)", "Keras 3: load_model(...).summary()", [PY, "-c", KERAS_SUMMARY, vgg], "keras"),
     ]
     results = {i: [] for i in range(len(jobs))}
+    rss = {}
     for r in range(a.rounds):
         for i, (model, label, argv, group) in enumerate(jobs):
             if group == "keras" and r >= a.keras_rounds:
                 continue
             env = KERAS_ENV if group == "keras" else None
-            results[i].append(measure([str(x) for x in argv], env))
+            argv = [str(x) for x in argv]
+            if r == 0:
+                rss[i] = peak_rss(argv, env)
+                if out.exists():
+                    out.unlink()
+            results[i].append(run_timed(argv, env))
             if out.exists():
                 out.unlink()
         print("round %d/%d done" % (r + 1, a.rounds), file=sys.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
 
-    med = {i: (statistics.median(t for t, _ in v), max(m for _, m in v), len(v)) for i, v in results.items()}
+    med = {i: (statistics.median(v), rss[i], len(v)) for i, v in results.items()}
     cp_time = {model: med[i][0] for i, (model, label, _, g) in enumerate(jobs) if g == "cp"}
+    sync_time = {model: med[i][0] for i, (model, label, _, g) in enumerate(jobs) if g == "sync"}
     ms_time = {(model, label.split(":")[0].replace("modelsurg ", "").split()[0]): med[i][0]
                for i, (model, label, _, g) in enumerate(jobs) if g == "ms"}
 
@@ -149,14 +168,14 @@ def main():
         t, rss, n = med[i]
         ratio = ""
         if group == "ms" and "summary" not in label:
-            ratio = "%.2f× cp" % (t / cp_time[model])
+            ratio = "%.2f× cp, %.2f× cp + fsync" % (t / cp_time[model], t / sync_time[model])
         elif group == "keras":
             base = keras_vs(model, label)
             if base:
                 ratio = "Keras is %.0f× slower" % (t / base)
         lines.append("| %s | %s | %.3f s | %.0f MiB | %s |" % (model, label, t, rss, ratio))
     machine = "%s, %d cores, Python %s, %s" % (platform.machine(), os.cpu_count(), platform.python_version(), platform.platform(terse=True))
-    table = "\n".join(lines) + "\n\nMeasured by `make bench` (%d rounds, Keras scripts %d; median time, max RSS) on %s.\n" % (
+    table = "\n".join(lines) + "\n\nMeasured by `make bench` (%d rounds, Keras scripts %d; median wall time; peak RSS from one more run under GNU time) on %s.\n" % (
         a.rounds, a.keras_rounds, machine)
     print(table)
     if a.readme:

@@ -6,9 +6,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/model"
+	"github.com/modelsurg/modelsurg/internal/summary"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/modelsurg (our own tables)")
@@ -114,4 +119,49 @@ func TestSummaryGolden(t *testing.T) {
 			t.Errorf("summary %v changed:\n--- want\n%s--- got\n%s", args, want, got)
 		}
 	}
+}
+
+// TestSummaryEarlyTable checks the premise of summary's early table: the
+// report built from the config alone, while the weights are being read,
+// is the one built from the file whenever the config implies every weight.
+// The fixtures are float32, so the two must be equal; Lambda and weights-only
+// files must take the other path.
+func TestSummaryEarlyTable(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/k[23]/*.h5")
+	if len(files) < 20 {
+		t.Fatalf("found %d fixtures", len(files))
+	}
+	early := 0
+	for _, path := range files {
+		for _, expand := range []bool{false, true} {
+			var er *summary.Report
+			f, err := h5model.OpenWith(path, h5model.OpenOptions{Parsed: func(m *model.Model) {
+				er, _ = summary.Build(m, summary.Options{ExpandNested: expand, FromConfig: true})
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			name := filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
+			if f.WeightsOnly() || strings.Contains(path, "lambda") {
+				if er != nil {
+					t.Errorf("%s: a report from the config alone, want none", name)
+				}
+				continue
+			}
+			r, err := summary.Build(f.Model, summary.Options{ExpandNested: expand, Shapes: f.Shapes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if er == nil {
+				t.Errorf("%s: no report from the config alone", name)
+				continue
+			}
+			if !reflect.DeepEqual(er, r) {
+				t.Errorf("%s (expand %v): the report from the config differs from the file's", name, expand)
+			}
+			early++
+		}
+	}
+	t.Logf("%d reports built early", early)
 }

@@ -8,12 +8,24 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
 )
 
+// heapLimit bounds the Go heap; the peak RSS stays within 64 MiB with
+// HDF5's own memory and the copy buffer.
+const heapLimit = 32 << 20
+
 func main() {
+	// A run lasts milliseconds and allocates a few MiB: collecting garbage
+	// only as the heap nears a bound costs less than collecting as it goes.
+	// GOGC or GOMEMLIMIT in the environment still take precedence.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(heapLimit)
+	}
 	// An interrupt stops the command at once: the output never appears and
 	// the temporary file being written is removed.
 	sigs := make(chan os.Signal, 1)

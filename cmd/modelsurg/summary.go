@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"io"
+	"reflect"
+
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/model"
 	"github.com/modelsurg/modelsurg/internal/summary"
 )
 
@@ -31,21 +37,18 @@ output shape cannot be inferred (Lambda, custom classes) shows "?".
 			if text.First < 0 || text.Last < 0 {
 				return usagef("--first and --last take a number >= 0")
 			}
-			f, err := h5model.Open(args[0])
-			if err != nil {
-				return err
+			render := func(w io.Writer, r *summary.Report) error {
+				if format == "json" {
+					return r.JSON(w)
+				}
+				return r.Text(w, text)
 			}
-			defer f.Close()
-			var r *summary.Report
-			if f.WeightsOnly() {
-				r = summary.BuildWeightsOnly(f.LayerNames, f.Groups)
-			} else if r, err = summary.Build(f.Model, summary.Options{ExpandNested: expand}); err != nil {
-				return fileErr(args[0], err)
+			out := bufio.NewWriter(cmd.OutOrStdout())
+			err := summarize(out, args[0], summary.Options{ExpandNested: expand}, render)
+			if ferr := out.Flush(); err == nil {
+				err = ferr
 			}
-			if format == "json" {
-				return r.JSON(cmd.OutOrStdout())
-			}
-			return r.Text(cmd.OutOrStdout(), text)
+			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -55,4 +58,49 @@ output shape cannot be inferred (Lambda, custom classes) shows "?".
 	fl.BoolVar(&text.ShowTrainable, "trainable", false, "add a Trainable column")
 	fl.StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
+}
+
+// summarize writes the report of the file at path. The report is first
+// built and rendered from the config alone, while HDF5 reads the weights'
+// shapes; that text is written if the report from the file turns out the
+// same (a layer whose weights the config does not imply, or weights that
+// are not float32, make it differ), else the file's report is rendered.
+func summarize(w io.Writer, path string, opt summary.Options, render func(io.Writer, *summary.Report) error) error {
+	var early struct {
+		r   *summary.Report
+		out bytes.Buffer
+	}
+	f, err := h5model.OpenWith(path, h5model.OpenOptions{Parsed: func(m *model.Model) {
+		o := opt
+		o.FromConfig = true
+		r, err := summary.Build(m, o)
+		if err == nil && render(&early.out, r) == nil {
+			early.r = r
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	// The report needs nothing more from the file: HDF5 releases it while
+	// the report is built.
+	closed := make(chan struct{})
+	go func() {
+		f.Close()
+		close(closed)
+	}()
+	defer func() { <-closed }()
+	var r *summary.Report
+	if f.WeightsOnly() {
+		r = summary.BuildWeightsOnly(f.LayerNames, f.Groups)
+	} else {
+		opt.Shapes = f.Shapes
+		if r, err = summary.Build(f.Model, opt); err != nil {
+			return fileErr(path, err)
+		}
+	}
+	if early.r != nil && reflect.DeepEqual(early.r, r) {
+		_, err = w.Write(early.out.Bytes())
+		return err
+	}
+	return render(w, r)
 }

@@ -30,6 +30,9 @@ type File struct {
 	f    *hdf5.File
 	// Model is the parsed model_config; nil for a weights-only file.
 	Model *model.Model
+	// Shapes are Model's shapes, inferred when Open checked the weights
+	// against the config; they describe Model as read, not once edited.
+	Shapes *model.Shapes
 	// KerasVersion is the root keras_version attribute ("" if absent).
 	KerasVersion string
 	// LayerNames is the saved layer_names list, in file order.
@@ -53,7 +56,19 @@ func (f *File) WeightsOnly() bool { return f.Model == nil }
 
 // Open reads the structure of a Keras .h5 file: config, layer names and
 // weight shapes. Errors name the file.
-func Open(path string) (*File, error) {
+func Open(path string) (*File, error) { return OpenWith(path, OpenOptions{}) }
+
+// OpenOptions lets a caller work while Open reads.
+type OpenOptions struct {
+	// Parsed, if set, is called with the model as soon as its config is
+	// parsed, on another goroutine, while Open reads the weights' shapes.
+	// The model has no weights yet and must not be changed. Open returns
+	// after Parsed does.
+	Parsed func(*model.Model)
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, opt OpenOptions) (*File, error) {
 	leave := enter()
 	defer leave()
 	if err := checkReadable(path); err != nil {
@@ -70,12 +85,12 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: cannot open HDF5 file (truncated or damaged?)", path)
 	}
 	f := &File{Path: path, f: hf}
-	if err := f.read(); err != nil {
+	if err := f.read(opt.Parsed); err != nil {
 		hf.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if f.Model != nil {
-		if err := checkWeights(f.Model); err != nil {
+		if f.Shapes, err = checkWeights(f.Model); err != nil {
 			hf.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -99,17 +114,18 @@ func isZip(path string) bool {
 // (another count or shape, a layer without its weights), as summary does:
 // Keras could not load it, and no command should pass it on. Layers whose
 // weights modelsurg cannot derive (Lambda, custom classes) are not checked.
-func checkWeights(m *model.Model) error {
+// It returns the shapes it inferred.
+func checkWeights(m *model.Model) (*model.Shapes, error) {
 	s, err := model.Infer(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, l := range m.Layers {
 		if _, err := model.LayerParams(m, l, s); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return s, nil
 }
 
 func checkReadable(path string) error {
@@ -144,7 +160,7 @@ func (f *File) Close() error {
 
 func (f *File) root() hid { return hid(f.f.ID()) }
 
-func (f *File) read() error {
+func (f *File) read(parsed func(*model.Model)) error {
 	names, err := attrNames(f.root())
 	if err != nil {
 		return err
@@ -166,15 +182,44 @@ func (f *File) read() error {
 		if err != nil || !scalar || len(cfg) != 1 {
 			return errors.New("model_config is not a string attribute")
 		}
-		m, err := model.Parse([]byte(cfg[0]), dialectOf(f.KerasVersion, cfg[0]))
-		if err != nil {
-			return err
+		// The config is parsed on another core while HDF5 reads the
+		// weights' shapes; a broken config is still the error reported,
+		// and a panic there is raised here, where the caller can see it.
+		type result struct {
+			m     *model.Model
+			err   error
+			panic any
 		}
-		f.Model = m
-		if objKind(f.root(), "model_weights") != kindGroup {
-			return errors.New("model_config present but no model_weights group")
+		done := make(chan result, 1)
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					done <- result{panic: r}
+				}
+			}()
+			m, err := model.Parse([]byte(cfg[0]), dialectOf(f.KerasVersion, cfg[0]))
+			if err == nil && parsed != nil {
+				parsed(m)
+			}
+			done <- result{m: m, err: err}
+		}()
+		werr := errors.New("model_config present but no model_weights group")
+		if objKind(f.root(), "model_weights") == kindGroup {
+			f.weightsRoot = "model_weights"
+			werr = f.readWeights()
 		}
-		f.weightsRoot = "model_weights"
+		p := <-done
+		if p.panic != nil {
+			panic(p.panic)
+		}
+		if p.err != nil {
+			return p.err
+		}
+		if werr != nil {
+			return werr
+		}
+		f.Model = p.m
+		return f.bindWeights()
 	case has["layer_names"] || has["layer_names0"]:
 		f.weightsRoot = ""
 	default:
@@ -225,55 +270,60 @@ func (f *File) readWeights() error {
 		if _, dup := f.Groups[name]; dup {
 			return fmt.Errorf("layer_names lists %q twice", name)
 		}
-		if objKind(wg, name) != kindGroup {
-			return fmt.Errorf("layer %q: layer_names lists it but the file has no weights group for it", name)
-		}
 		ws, err := f.readGroup(wg, name)
 		if err != nil {
 			return fmt.Errorf("layer %q: %w", name, err)
 		}
 		f.Groups[name] = ws
 	}
-	if f.Model != nil {
-		for _, l := range f.Model.Layers {
-			if ws, ok := f.Groups[l.Name]; ok {
-				l.Weights = ws
-			}
+	return nil
+}
+
+// bindWeights gives each layer of the model its saved weights.
+func (f *File) bindWeights() error {
+	for _, l := range f.Model.Layers {
+		if ws, ok := f.Groups[l.Name]; ok {
+			l.Weights = ws
 		}
-		for _, name := range names {
-			if len(f.Groups[name]) > 0 && f.Model.Layer(name) == nil {
-				return fmt.Errorf("layer %q: weights are saved for it but the model has no such layer", name)
-			}
+	}
+	for _, name := range f.LayerNames {
+		if len(f.Groups[name]) > 0 && f.Model.Layer(name) == nil {
+			return fmt.Errorf("layer %q: weights are saved for it but the model has no such layer", name)
 		}
 	}
 	return nil
 }
 
+var errNoGroup = errors.New("layer_names lists it but the file has no weights group for it")
+
 func (f *File) readGroup(wg hid, name string) ([]*model.Weight, error) {
-	g, err := hdf5Group(f, name)
+	g, err := openGroup(wg, name)
+	if err != nil {
+		// checked only on failure, as below
+		if objKind(wg, name) != kindGroup {
+			return nil, errNoGroup
+		}
+		return nil, err
+	}
+	defer closeGroup(g)
+	wnames, err := readChunked(g, "weight_names")
 	if err != nil {
 		return nil, err
 	}
-	defer g.Close()
-	gid := hid(g.ID())
-	wnames, err := readChunked(gid, "weight_names")
-	if err != nil {
-		return nil, err
-	}
+	infos, ok := datasetsInfo(g, wnames)
 	ws := make([]*model.Weight, 0, len(wnames))
-	for _, wn := range wnames {
-		info, err := datasetInfo(gid, wn)
-		if err != nil {
+	for i, wn := range wnames {
+		if !ok[i] {
 			// checked only on failure: the lookup costs as much as the read
-			if objKind(gid, wn) != kindDataset {
+			if objKind(g, wn) != kindDataset {
 				return nil, fmt.Errorf("weight %q is listed in weight_names but missing", wn)
 			}
-			return nil, err
+			return nil, fmt.Errorf("cannot read dataset %q", wn)
 		}
-		if !isNumeric(info.dtype) {
-			return nil, fmt.Errorf("weight %q holds %s values, not numbers", wn, info.dtype)
+		if !isNumeric(infos[i].dtype) {
+			return nil, fmt.Errorf("weight %q holds %s values, not numbers", wn, infos[i].dtype)
 		}
-		ws = append(ws, &model.Weight{Name: wn, Shape: info.shape, DType: info.dtype, Src: &src{file: f, group: name, path: wn}})
+		ws = append(ws, &model.Weight{Name: wn, Shape: infos[i].shape, DType: infos[i].dtype, Src: &src{file: f, group: name, path: wn}})
 	}
 	return ws, nil
 }

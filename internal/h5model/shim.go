@@ -219,6 +219,42 @@ func datasetInfo(loc hid, path string) (dsInfo, error) {
 	return dsInfo{shape: shape, dtype: dtypeName(int(cls), int(size), sign != 0)}, nil
 }
 
+// datasetsInfo is datasetInfo for several datasets under loc, in one call
+// into C; a dataset that cannot be read has a nil shape and ok false.
+func datasetsInfo(loc hid, paths []string) (infos []dsInfo, ok []bool) {
+	n := len(paths)
+	if n == 0 {
+		return nil, nil
+	}
+	const maxdims = 32
+	names := make([]*C.char, n)
+	for i, p := range paths {
+		names[i] = C.CString(p)
+	}
+	defer func() {
+		for _, p := range names {
+			C.free(unsafe.Pointer(p))
+		}
+	}()
+	// Go memory holding no Go pointers may be passed to C.
+	dims := make([]C.longlong, n*maxdims)
+	nd, cls, size, sign, rc := make([]C.int, n), make([]C.int, n), make([]C.int, n), make([]C.int, n), make([]C.int, n)
+	C.ms_datasets_info(loc, &names[0], C.int(n), &dims[0], maxdims, &nd[0], &cls[0], &size[0], &sign[0], &rc[0])
+	infos, ok = make([]dsInfo, n), make([]bool, n)
+	for i := range n {
+		if rc[i] < 0 {
+			continue
+		}
+		shape := make([]int, nd[i])
+		for j := range shape {
+			shape[j] = int(dims[i*maxdims+j])
+		}
+		infos[i] = dsInfo{shape: shape, dtype: dtypeName(int(cls[i]), int(size[i]), sign[i] != 0)}
+		ok[i] = true
+	}
+	return infos, ok
+}
+
 func dtypeName(cls, size int, signed bool) string {
 	switch cls {
 	case C.H5T_FLOAT:

@@ -148,3 +148,34 @@ func LayerParams(m *Model, l *Layer, s *Shapes) (Params, error) {
 	p.Checked = true
 	return p, nil
 }
+
+// ConfigParams counts the parameters l's config implies, as LayerParams
+// counts them once the saved weights match: for a model whose weights are
+// not read yet. It is ErrUnknownLayer when they cannot be derived.
+func ConfigParams(m *Model, l *Layer, s *Shapes) (Params, error) {
+	var p Params
+	if s == nil {
+		return p, ErrUnknownLayer
+	}
+	infos, err := LayerWeightInfo(m, l, s)
+	if err != nil {
+		return p, err
+	}
+	for _, w := range infos {
+		n := int64(1)
+		for _, d := range w.Spec.Shape {
+			if d < 0 {
+				return Params{}, ErrUnknownLayer
+			}
+			n *= int64(d)
+		}
+		p.Total += n
+		if w.Trainable {
+			p.Trainable += n
+		} else {
+			p.NonTrainable += n
+		}
+	}
+	p.Checked = true
+	return p, nil
+}

@@ -50,14 +50,24 @@ type Report struct {
 type Options struct {
 	// ExpandNested adds the layers inside nested models after their row.
 	ExpandNested bool
+	// Shapes, if set, are the model's shapes already inferred (as
+	// h5model.Open does); otherwise Build infers them.
+	Shapes *model.Shapes
+	// FromConfig counts the parameters the config implies
+	// (model.ConfigParams), for a model whose weights are not read yet;
+	// Build then fails for a layer whose weights cannot be derived.
+	FromConfig bool
 }
 
 // Build summarises m. Shapes are inferred; parameter counts come from the
 // saved weights' shapes and are checked against the config.
 func Build(m *model.Model, opt Options) (*Report, error) {
-	shapes, err := model.Infer(m)
-	if err != nil {
-		return nil, err
+	shapes := opt.Shapes
+	if shapes == nil {
+		var err error
+		if shapes, err = model.Infer(m); err != nil {
+			return nil, err
+		}
 	}
 	r := &Report{Name: m.Name, Class: m.Class, Sequential: m.IsSequential(), BytesPerParam: 4}
 	if err := r.addModel(m, shapes, 0, opt, true); err != nil {
@@ -95,7 +105,11 @@ func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt O
 			}
 		}
 		if count {
-			p, err := model.LayerParams(m, l, shapes)
+			params := model.LayerParams
+			if opt.FromConfig {
+				params = model.ConfigParams
+			}
+			p, err := params(m, l, shapes)
 			if err != nil {
 				return err
 			}
