@@ -291,10 +291,9 @@ func writeFloat32(loc hid, path string, shape []int, data []float32) error {
 	if len(buf) == 0 {
 		buf = []float32{0}
 	}
-	cdata := C.malloc(C.size_t(len(buf) * 4))
-	defer C.free(cdata)
-	copy(unsafe.Slice((*float32)(cdata), len(buf)), buf)
-	if C.ms_dataset_write_f32(loc, p, C.int(len(shape)), &dims[0], (*C.float)(cdata)) < 0 {
+	// Go memory holding no Go pointers may be passed to C: no copy of a
+	// head that may be hundreds of MB.
+	if C.ms_dataset_write_f32(loc, p, C.int(len(shape)), &dims[0], (*C.float)(unsafe.Pointer(&buf[0]))) < 0 {
 		return fmt.Errorf("cannot write dataset %q", path)
 	}
 	return nil
