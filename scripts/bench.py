@@ -2,7 +2,7 @@
 """Benchmark: modelsurg against `cp` and against the Keras script a user
 would write instead, as whole processes, in one run on one machine.
 
-    .venv/bin/python scripts/bench.py [--rounds 5] [--readme README.md]
+    .venv/bin/python scripts/bench.py [--rounds 9] [--readme README.md]
 
 Generates (if missing, with Keras 3, weights=None) ResNet50 with top (~98 MB)
 and VGG16 with top (~528 MB, one 411 MB tensor) into .cache/apps/k3/, then
@@ -89,8 +89,8 @@ def peak_rss(argv, env=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--keras-rounds", type=int, default=2, help="rounds for the (slow) Keras scripts")
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--keras-rounds", type=int, default=3, help="rounds for the (slow) Keras scripts")
     ap.add_argument("--readme", help="update the table in this README")
     a = ap.parse_args()
 

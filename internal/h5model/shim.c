@@ -309,32 +309,9 @@ done:
 
 // ms_datasets_info does ms_dataset_info for n datasets under loc at once;
 // rc[i] is its result for names[i], and dims holds maxdims slots for each.
-// Names in one subgroup ("dense/kernel", "dense/bias", as Keras 3 writes
-// them) share one open of that subgroup rather than a lookup each.
 void ms_datasets_info(hid_t loc, const char **names, int n, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign, int *rc) {
-	hid_t parent = -1;
-	char *pname = NULL;
-	for (int i = 0; i < n; i++) {
-		hid_t at = loc;
-		const char *name = names[i];
-		const char *slash = strrchr(name, '/');
-		if (slash && slash != name && slash[1]) {
-			size_t len = (size_t)(slash - name);
-			if (!pname || strlen(pname) != len || strncmp(pname, name, len) != 0) {
-				if (parent >= 0) H5Gclose(parent);
-				free(pname);
-				pname = strndup(name, len);
-				parent = pname ? H5Gopen2(loc, pname, H5P_DEFAULT) : -1;
-			}
-			if (parent >= 0) {
-				at = parent;
-				name = slash + 1;
-			}
-		}
-		rc[i] = ms_dataset_info(at, name, dims + (size_t)i * maxdims, maxdims, ndims + i, cls + i, size + i, sign + i);
-	}
-	if (parent >= 0) H5Gclose(parent);
-	free(pname);
+	for (int i = 0; i < n; i++)
+		rc[i] = ms_dataset_info(loc, names[i], dims + (size_t)i * maxdims, maxdims, ndims + i, cls + i, size + i, sign + i);
 }
 
 int ms_dataset_read_f32(hid_t loc, const char *path, float *buf, long long n) {
