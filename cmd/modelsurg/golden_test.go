@@ -135,8 +135,8 @@ func TestSummaryEarlyTable(t *testing.T) {
 	for _, path := range files {
 		for _, expand := range []bool{false, true} {
 			var er *summary.Report
-			f, err := h5model.OpenWith(path, h5model.OpenOptions{Parsed: func(m *model.Model) {
-				er, _ = summary.Build(m, summary.Options{ExpandNested: expand, FromConfig: true})
+			f, err := h5model.OpenWith(path, h5model.OpenOptions{Parsed: func(m *model.Model, s *model.Shapes) {
+				er, _ = summary.Build(m, summary.Options{ExpandNested: expand, Shapes: s, FromConfig: true})
 			}})
 			if err != nil {
 				t.Fatal(err)

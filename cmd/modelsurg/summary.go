@@ -70,9 +70,9 @@ func summarize(w io.Writer, path string, opt summary.Options, render func(io.Wri
 		r   *summary.Report
 		out bytes.Buffer
 	}
-	f, err := h5model.OpenWith(path, h5model.OpenOptions{Parsed: func(m *model.Model) {
+	f, err := h5model.OpenWith(path, h5model.OpenOptions{Parsed: func(m *model.Model, s *model.Shapes) {
 		o := opt
-		o.FromConfig = true
+		o.Shapes, o.FromConfig = s, true
 		r, err := summary.Build(m, o)
 		if err == nil && render(&early.out, r) == nil {
 			early.r = r

@@ -31,11 +31,13 @@ func readTree(t *testing.T, p string, skip func(string) bool) map[string]entry {
 	t.Helper()
 	leave := enter()
 	defer leave()
-	f, err := hdf5.OpenFile(p, hdf5.F_ACC_RDONLY)
+	// opened as Open opens it: HDF5 refuses a second open of a file with
+	// other access properties while a test holds it open with Open
+	f, err := openFile(p)
 	if err != nil {
 		t.Fatalf("%s: %v", p, err)
 	}
-	defer f.Close()
+	defer closeFile(f)
 	out := map[string]entry{}
 	var walk func(loc hid, dir string)
 	walk = func(loc hid, dir string) {
@@ -70,7 +72,7 @@ func readTree(t *testing.T, p string, skip func(string) bool) map[string]entry {
 			out[full] = e
 		}
 	}
-	walk(hid(f.ID()), "/")
+	walk(f, "/")
 	return out
 }
 
@@ -92,13 +94,13 @@ func attrList(t *testing.T, loc hid) []string {
 	return out
 }
 
-func datasetAttrs(t *testing.T, f *hdf5.File, full string) []string {
-	d, err := f.OpenDataset(full)
+func datasetAttrs(t *testing.T, f hid, full string) []string {
+	d, err := openObject(f, full)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
-	return attrList(t, hid(d.ID()))
+	defer closeObject(d)
+	return attrList(t, d)
 }
 
 // compareTrees fails unless got has exactly want's objects, attributes,

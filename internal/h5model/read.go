@@ -27,7 +27,7 @@ var (
 // File is an open Keras .h5 file.
 type File struct {
 	Path string
-	f    *hdf5.File
+	f    hid // the open HDF5 file
 	// Model is the parsed model_config; nil for a weights-only file.
 	Model *model.Model
 	// Shapes are Model's shapes, inferred when Open checked the weights
@@ -60,11 +60,11 @@ func Open(path string) (*File, error) { return OpenWith(path, OpenOptions{}) }
 
 // OpenOptions lets a caller work while Open reads.
 type OpenOptions struct {
-	// Parsed, if set, is called with the model as soon as its config is
-	// parsed, on another goroutine, while Open reads the weights' shapes.
-	// The model has no weights yet and must not be changed. Open returns
-	// after Parsed does.
-	Parsed func(*model.Model)
+	// Parsed, if set, is called with the model and its inferred shapes as
+	// soon as the config is parsed, on another goroutine, while Open reads
+	// the weights' shapes. The model has no weights yet; neither may be
+	// changed. Open returns after Parsed does.
+	Parsed func(*model.Model, *model.Shapes)
 }
 
 // OpenWith is Open with options.
@@ -80,18 +80,18 @@ func OpenWith(path string, opt OpenOptions) (*File, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", path, ErrNotHDF5)
 	}
-	hf, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	hf, err := openFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot open HDF5 file (truncated or damaged?)", path)
 	}
 	f := &File{Path: path, f: hf}
 	if err := f.read(opt.Parsed); err != nil {
-		hf.Close()
+		closeFile(hf)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if f.Model != nil {
-		if f.Shapes, err = checkWeights(f.Model); err != nil {
-			hf.Close()
+		if err := checkWeights(f.Model, f.Shapes); err != nil {
+			closeFile(hf)
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -114,18 +114,13 @@ func isZip(path string) bool {
 // (another count or shape, a layer without its weights), as summary does:
 // Keras could not load it, and no command should pass it on. Layers whose
 // weights modelsurg cannot derive (Lambda, custom classes) are not checked.
-// It returns the shapes it inferred.
-func checkWeights(m *model.Model) (*model.Shapes, error) {
-	s, err := model.Infer(m)
-	if err != nil {
-		return nil, err
-	}
+func checkWeights(m *model.Model, s *model.Shapes) error {
 	for _, l := range m.Layers {
 		if _, err := model.LayerParams(m, l, s); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func checkReadable(path string) error {
@@ -155,12 +150,12 @@ func checkReadable(path string) error {
 func (f *File) Close() error {
 	leave := enter()
 	defer leave()
-	return f.f.Close()
+	return closeFile(f.f)
 }
 
-func (f *File) root() hid { return hid(f.f.ID()) }
+func (f *File) root() hid { return f.f }
 
-func (f *File) read(parsed func(*model.Model)) error {
+func (f *File) read(parsed func(*model.Model, *model.Shapes)) error {
 	names, err := attrNames(f.root())
 	if err != nil {
 		return err
@@ -186,9 +181,10 @@ func (f *File) read(parsed func(*model.Model)) error {
 		// weights' shapes; a broken config is still the error reported,
 		// and a panic there is raised here, where the caller can see it.
 		type result struct {
-			m     *model.Model
-			err   error
-			panic any
+			m           *model.Model
+			shapes      *model.Shapes
+			err, badCfg error // badCfg: the config parses but its shapes do not infer
+			panic       any
 		}
 		done := make(chan result, 1)
 		go func() {
@@ -198,10 +194,15 @@ func (f *File) read(parsed func(*model.Model)) error {
 				}
 			}()
 			m, err := model.Parse([]byte(cfg[0]), dialectOf(f.KerasVersion, cfg[0]))
-			if err == nil && parsed != nil {
-				parsed(m)
+			if err != nil {
+				done <- result{err: err}
+				return
 			}
-			done <- result{m: m, err: err}
+			s, badCfg := model.Infer(m)
+			if badCfg == nil && parsed != nil {
+				parsed(m, s)
+			}
+			done <- result{m: m, shapes: s, badCfg: badCfg}
 		}()
 		werr := errors.New("model_config present but no model_weights group")
 		if objKind(f.root(), "model_weights") == kindGroup {
@@ -218,8 +219,11 @@ func (f *File) read(parsed func(*model.Model)) error {
 		if werr != nil {
 			return werr
 		}
-		f.Model = p.m
-		return f.bindWeights()
+		f.Model, f.Shapes = p.m, p.shapes
+		if err := f.bindWeights(); err != nil {
+			return err
+		}
+		return p.badCfg
 	case has["layer_names"] || has["layer_names0"]:
 		f.weightsRoot = ""
 	default:
@@ -247,11 +251,11 @@ func (f *File) weightsGroup() (hid, func(), error) {
 	if f.weightsRoot == "" {
 		return f.root(), func() {}, nil
 	}
-	g, err := f.f.OpenGroup(f.weightsRoot)
+	g, err := openGroup(f.root(), f.weightsRoot)
 	if err != nil {
-		return -1, nil, fmt.Errorf("cannot open group %q", f.weightsRoot)
+		return -1, nil, err
 	}
-	return hid(g.ID()), func() { g.Close() }, nil
+	return g, func() { closeGroup(g) }, nil
 }
 
 func (f *File) readWeights() error {
@@ -334,16 +338,13 @@ func isNumeric(dtype string) bool {
 	return strings.HasPrefix(dtype, "float") || strings.HasPrefix(dtype, "int") || strings.HasPrefix(dtype, "uint")
 }
 
-func hdf5Group(f *File, name string) (*hdf5.Group, error) {
+// layerGroup opens the weights group of a layer; closeGroup closes it.
+func layerGroup(f *File, name string) (hid, error) {
 	path := name
 	if f.weightsRoot != "" {
 		path = f.weightsRoot + "/" + name
 	}
-	g, err := f.f.OpenGroup(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open group %q", path)
-	}
-	return g, nil
+	return openGroup(f.root(), path)
 }
 
 // readChunked reads a list attribute that Keras may split into name0,

@@ -44,6 +44,16 @@ hid_t ms_file_create(const char *path) {
 	return f;
 }
 
+// ms_file_open opens a file to read, with evict on close.
+hid_t ms_file_open(const char *path) {
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (fapl < 0) return -1;
+	H5Pset_evict_on_close(fapl, 1);
+	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	H5Pclose(fapl);
+	return f;
+}
+
 int ms_close_file(hid_t f) { return H5Fclose(f); }
 int ms_group_close(hid_t g) { return H5Gclose(g); }
 
@@ -284,10 +294,9 @@ int ms_copy(hid_t src, const char *sname, hid_t dst, const char *dname) {
 	return H5Ocopy(src, sname, dst, dname, H5P_DEFAULT, lcpl) < 0 ? -1 : 0;
 }
 
-int ms_dataset_info(hid_t loc, const char *path, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign) {
+// dataset_info reports the shape and type of the open dataset d, and closes it.
+static int dataset_info(hid_t d, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign) {
 	int rc = -1;
-	hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
-	if (d < 0) return -1;
 	hid_t sp = H5Dget_space(d), t = H5Dget_type(d);
 	if (sp < 0 || t < 0) goto done;
 	int nd = H5Sget_simple_extent_ndims(sp);
@@ -307,11 +316,94 @@ done:
 	return rc;
 }
 
+int ms_dataset_info(hid_t loc, const char *path, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign) {
+	hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+	return d < 0 ? -1 : dataset_info(d, dims, maxdims, ndims, cls, size, sign);
+}
+
+// link_addr is a hard link's name and the address of its object.
+struct link_addr {
+	char *name;
+	haddr_t addr;
+};
+
+struct links {
+	struct link_addr *v;
+	int n, cap;
+};
+
+static herr_t collect_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+	(void)g;
+	struct links *ls = data;
+	if (info->type != H5L_TYPE_HARD) return 0;
+	if (ls->n == ls->cap) {
+		int cap = ls->cap ? 2 * ls->cap : 16;
+		struct link_addr *v = realloc(ls->v, (size_t)cap * sizeof *v);
+		if (!v) return -1;
+		ls->v = v;
+		ls->cap = cap;
+	}
+	ls->v[ls->n].name = strdup(name);
+	if (!ls->v[ls->n].name) return -1;
+	ls->v[ls->n++].addr = info->u.address;
+	return 0;
+}
+
+static void free_links(struct links *ls) {
+	for (int i = 0; i < ls->n; i++) free(ls->v[i].name);
+	free(ls->v);
+	ls->v = NULL;
+	ls->n = ls->cap = 0;
+}
+
+static int cmp_link(const void *a, const void *b) {
+	return strcmp(((const struct link_addr *)a)->name, ((const struct link_addr *)b)->name);
+}
+
+// open_listed opens the dataset path, whose hard link may be in ls (the
+// links of its parent group at, sorted by name) as base: by address,
+// without looking the name up again; otherwise by name from loc.
+static hid_t open_listed(hid_t loc, const char *path, hid_t at, const char *base, const struct links *ls) {
+	struct link_addr key = {(char *)base, 0};
+	const struct link_addr *l = at >= 0 && ls->n > 0 ? bsearch(&key, ls->v, (size_t)ls->n, sizeof key, cmp_link) : NULL;
+	if (l) {
+		hid_t d = H5Oopen_by_addr(at, l->addr);
+		if (d >= 0 && H5Iget_type(d) == H5I_DATASET) return d;
+		if (d >= 0) H5Oclose(d);
+	}
+	return H5Dopen2(loc, path, H5P_DEFAULT);
+}
+
 // ms_datasets_info does ms_dataset_info for n datasets under loc at once;
 // rc[i] is its result for names[i], and dims holds maxdims slots for each.
+// The links of each parent group are listed once, and each dataset opened
+// by address: a third faster than a lookup by name for each (ResNet50).
 void ms_datasets_info(hid_t loc, const char **names, int n, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign, int *rc) {
-	for (int i = 0; i < n; i++)
-		rc[i] = ms_dataset_info(loc, names[i], dims + (size_t)i * maxdims, maxdims, ndims + i, cls + i, size + i, sign + i);
+	struct links ls = {0};
+	hid_t at = -1;
+	char *dir = NULL;
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i];
+		const char *slash = strrchr(name, '/');
+		size_t len = slash ? (size_t)(slash - name) : 0;
+		const char *base = slash ? slash + 1 : name;
+		if (!dir || strlen(dir) != len || strncmp(dir, name, len) != 0) {
+			free_links(&ls);
+			if (at >= 0 && at != loc) H5Gclose(at);
+			free(dir);
+			dir = strndup(name, len);
+			at = !dir ? -1 : len == 0 ? loc : H5Gopen2(loc, dir, H5P_DEFAULT);
+			hsize_t idx = 0;
+			if (at >= 0 && H5Literate(at, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_cb, &ls) < 0) free_links(&ls);
+			if (ls.n > 1) qsort(ls.v, (size_t)ls.n, sizeof *ls.v, cmp_link);
+		}
+		// an absolute name is looked up from the root, as H5Dopen2 does
+		hid_t d = name[0] == '/' ? H5Dopen2(loc, name, H5P_DEFAULT) : open_listed(loc, name, at, base, &ls);
+		rc[i] = d < 0 ? -1 : dataset_info(d, dims + (size_t)i * maxdims, maxdims, ndims + i, cls + i, size + i, sign + i);
+	}
+	free_links(&ls);
+	if (at >= 0 && at != loc) H5Gclose(at);
+	free(dir);
 }
 
 int ms_dataset_read_f32(hid_t loc, const char *path, float *buf, long long n) {
@@ -345,6 +437,8 @@ int ms_dataset_write_f32(hid_t loc, const char *path, int ndims, const long long
 }
 
 hid_t ms_group_open(hid_t loc, const char *name) { return H5Gopen2(loc, name, H5P_DEFAULT); }
+hid_t ms_obj_open(hid_t loc, const char *name) { return H5Oopen(loc, name, H5P_DEFAULT); }
+int ms_obj_close(hid_t o) { return H5Oclose(o); }
 
 // obj_basic reads an object's type and link count, without the header and
 // attribute fields that H5Oget_info_by_name1 also computes.

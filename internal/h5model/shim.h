@@ -8,6 +8,7 @@
 
 void ms_quiet(void);
 hid_t ms_file_create(const char *path);
+hid_t ms_file_open(const char *path);
 int ms_close_file(hid_t f);
 hid_t ms_group_create(hid_t loc, const char *name);
 int ms_group_close(hid_t g);
@@ -24,6 +25,8 @@ int ms_attr_write_empty_f64(hid_t loc, const char *name);
 int ms_attr_copy(hid_t src, const char *name, hid_t dst);
 int ms_copy(hid_t src, const char *sname, hid_t dst, const char *dname);
 hid_t ms_group_open(hid_t loc, const char *name);
+hid_t ms_obj_open(hid_t loc, const char *name);
+int ms_obj_close(hid_t o);
 int ms_obj_type(hid_t loc, const char *name); // 1 group, 2 dataset, 3 other, -1 error
 int ms_tree_plain(hid_t loc, const char *name);
 int ms_dataset_clone(hid_t src, const char *sname, hid_t dst, const char *dname, long long *soff, long long *doff, long long *size);

@@ -323,12 +323,12 @@ func writeGroup(dst hid, c *copier, name string, ws []*model.Weight) error {
 	for _, w := range ws {
 		switch s := w.Src.(type) {
 		case *src:
-			sg, err := hdf5Group(s.file, s.group)
+			sg, err := layerGroup(s.file, s.group)
 			if err != nil {
 				return err
 			}
-			err = c.copy(s.file, hid(sg.ID()), s.path, g, w.Name)
-			sg.Close()
+			err = c.copy(s.file, sg, s.path, g, w.Name)
+			closeGroup(sg)
 			if err != nil {
 				return err
 			}
@@ -398,10 +398,10 @@ func ReadFloat32(w *model.Weight) ([]float32, error) {
 	}
 	leave := enter()
 	defer leave()
-	g, err := hdf5Group(s.file, s.group)
+	g, err := layerGroup(s.file, s.group)
 	if err != nil {
 		return nil, err
 	}
-	defer g.Close()
-	return readFloat32(hid(g.ID()), s.path, w.Size())
+	defer closeGroup(g)
+	return readFloat32(g, s.path, w.Size())
 }
