@@ -61,9 +61,11 @@ func readTree(t *testing.T, p string, skip func(string) bool) map[string]entry {
 				walk(g, full)
 				closeGroup(g)
 			case kindDataset:
-				if e.info, err = datasetInfo(loc, n); err != nil {
-					t.Fatal(err)
+				infos, ok := datasetsInfo(loc, n)
+				if !ok[0] {
+					t.Fatalf("%s: %s: cannot read dataset", p, full)
 				}
+				e.info = infos[0]
 				if e.data, err = readRaw(loc, n); err != nil {
 					t.Fatalf("%s: %s: %v", p, full, err)
 				}
@@ -459,12 +461,12 @@ func readBack(p, group, name string) ([]float32, error) {
 		return nil, err
 	}
 	defer g.Close()
-	info, err := datasetInfo(hid(g.ID()), name)
-	if err != nil {
-		return nil, err
+	infos, ok := datasetsInfo(hid(g.ID()), name)
+	if !ok[0] {
+		return nil, fmt.Errorf("cannot read dataset %q", name)
 	}
 	n := int64(1)
-	for _, d := range info.shape {
+	for _, d := range infos[0].shape {
 		n *= int64(d)
 	}
 	return readFloat32(hid(g.ID()), name, n)

@@ -314,7 +314,7 @@ func (f *File) readGroup(wg hid, name string) ([]*model.Weight, error) {
 	if err != nil {
 		return nil, err
 	}
-	infos, ok := datasetsInfo(g, wnames)
+	infos, ok := datasetsInfo(g, wnames...)
 	ws := make([]*model.Weight, 0, len(wnames))
 	for i, wn := range wnames {
 		if !ok[i] {

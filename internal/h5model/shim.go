@@ -202,26 +202,12 @@ func closeGroup(g hid) { C.ms_group_close(g) }
 type dsInfo struct {
 	shape []int
 	dtype string
+	size  int // bytes per element
 }
 
-func datasetInfo(loc hid, path string) (dsInfo, error) {
-	p, free := cstr(path)
-	defer free()
-	var dims [32]C.longlong
-	var nd, cls, size, sign C.int
-	if C.ms_dataset_info(loc, p, &dims[0], 32, &nd, &cls, &size, &sign) < 0 {
-		return dsInfo{}, fmt.Errorf("cannot read dataset %q", path)
-	}
-	shape := make([]int, nd)
-	for i := range shape {
-		shape[i] = int(dims[i])
-	}
-	return dsInfo{shape: shape, dtype: dtypeName(int(cls), int(size), sign != 0)}, nil
-}
-
-// datasetsInfo is datasetInfo for several datasets under loc, in one call
-// into C; a dataset that cannot be read has a nil shape and ok false.
-func datasetsInfo(loc hid, paths []string) (infos []dsInfo, ok []bool) {
+// datasetsInfo reads the shape and dtype of datasets under loc, in one
+// call into C; a dataset that cannot be read has ok false.
+func datasetsInfo(loc hid, paths ...string) (infos []dsInfo, ok []bool) {
 	n := len(paths)
 	if n == 0 {
 		return nil, nil
@@ -249,7 +235,7 @@ func datasetsInfo(loc hid, paths []string) (infos []dsInfo, ok []bool) {
 		for j := range shape {
 			shape[j] = int(dims[i*maxdims+j])
 		}
-		infos[i] = dsInfo{shape: shape, dtype: dtypeName(int(cls[i]), int(size[i]), sign[i] != 0)}
+		infos[i] = dsInfo{shape: shape, dtype: dtypeName(int(cls[i]), int(size[i]), sign[i] != 0), size: int(size[i])}
 		ok[i] = true
 	}
 	return infos, ok
@@ -407,17 +393,16 @@ func fileFD(obj hid) int { return int(C.ms_file_fd(obj)) }
 
 // readRaw reads a dataset's bytes as stored, in its own file datatype.
 func readRaw(loc hid, path string) ([]byte, error) {
-	p, free := cstr(path)
-	defer free()
-	var dims [32]C.longlong
-	var nd, cls, size, sign C.int
-	if C.ms_dataset_info(loc, p, &dims[0], 32, &nd, &cls, &size, &sign) < 0 {
+	infos, ok := datasetsInfo(loc, path)
+	if !ok[0] {
 		return nil, fmt.Errorf("cannot read dataset %q", path)
 	}
-	n := int64(size)
-	for _, d := range dims[:nd] {
+	n := int64(infos[0].size)
+	for _, d := range infos[0].shape {
 		n *= int64(d)
 	}
+	p, free := cstr(path)
+	defer free()
 	if n > math.MaxInt32 {
 		return nil, fmt.Errorf("dataset %q: %d bytes is too large to read whole", path, n)
 	}

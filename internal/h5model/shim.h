@@ -31,7 +31,6 @@ int ms_obj_type(hid_t loc, const char *name); // 1 group, 2 dataset, 3 other, -1
 int ms_tree_plain(hid_t loc, const char *name);
 int ms_dataset_clone(hid_t src, const char *sname, hid_t dst, const char *dname, long long *soff, long long *doff, long long *size);
 int ms_file_fd(hid_t obj);
-int ms_dataset_info(hid_t loc, const char *path, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign);
 void ms_datasets_info(hid_t loc, const char **names, int n, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign, int *rc);
 int ms_dataset_read_f32(hid_t loc, const char *path, float *buf, long long n);
 int ms_dataset_read_raw(hid_t loc, const char *path, void *buf, long long n);
