@@ -8,10 +8,11 @@ Generates (if missing, with Keras 3, weights=None) ResNet50 with top (~98 MB)
 and VGG16 with top (~528 MB, one 411 MB tensor) into .cache/apps/k3/, then
 runs every command ROUNDS times, interleaved (round 1 of each, round 2 of
 each, ...), and reports the median wall time of each and its peak RSS
-(GNU time's %M, in a first run of its own), and the ratios modelsurg/cp, modelsurg/(cp + fsync) and
-Keras/modelsurg. cp + fsync is `dd conv=fsync`: modelsurg syncs its output
-before renaming it into place, which cp does not. With --readme, the table between the BENCH markers in that
-file is replaced by the new one.
+(GNU time's %M, in a first run of its own), and the ratios modelsurg/cp,
+modelsurg/(cp + fsync) and Keras/modelsurg. cp + fsync is `dd conv=fsync`:
+modelsurg syncs its output before renaming it into place, which cp does
+not. With --readme, the table between the BENCH markers in that file is
+replaced by the new one.
 """
 
 import argparse

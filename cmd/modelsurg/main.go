@@ -14,8 +14,9 @@ import (
 	"github.com/modelsurg/modelsurg/internal/h5model"
 )
 
-// heapLimit bounds the Go heap; the peak RSS stays within 64 MiB with
-// HDF5's own memory and the copy buffer.
+// heapLimit is the heap size at which garbage is collected. A run's few
+// MiB stay below it, so the peak RSS stays within 64 MiB with HDF5's memory
+// and the copy buffer; a new head of hundreds of MB is held in any case.
 const heapLimit = 32 << 20
 
 func main() {
