@@ -79,7 +79,7 @@ func (p *parser) ws() {
 }
 
 func (p *parser) lit(word string) bool {
-	if strings.HasPrefix(string(p.s[p.i:min(len(p.s), p.i+len(word))]), word) {
+	if len(p.s)-p.i >= len(word) && string(p.s[p.i:p.i+len(word)]) == word {
 		p.i += len(word)
 		return true
 	}
@@ -104,6 +104,11 @@ func (p *parser) value(depth int) (*Value, error) {
 			return nil, err
 		}
 		return &Value{Kind: String, Str: s}, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		if p.lit("-Infinity") {
+			return &Value{Kind: Number, Str: "-Infinity"}, nil
+		}
+		return p.number()
 	case p.lit("null"):
 		return &Value{Kind: Null}, nil
 	case p.lit("true"):
@@ -114,10 +119,6 @@ func (p *parser) value(depth int) (*Value, error) {
 		return &Value{Kind: Number, Str: "NaN"}, nil
 	case p.lit("Infinity"):
 		return &Value{Kind: Number, Str: "Infinity"}, nil
-	case p.lit("-Infinity"):
-		return &Value{Kind: Number, Str: "-Infinity"}, nil
-	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number()
 	default:
 		return nil, p.errf("unexpected character %q", c)
 	}
@@ -161,6 +162,16 @@ func (p *parser) number() (*Value, error) {
 
 func (p *parser) str() (string, error) {
 	p.i++ // opening quote
+	// most strings have no escape: one copy of the bytes between the quotes
+	for j := p.i; j < len(p.s); j++ {
+		if c := p.s[j]; c == '"' {
+			s := string(p.s[p.i:j])
+			p.i = j + 1
+			return s, nil
+		} else if c == '\\' || c < 0x20 {
+			break
+		}
+	}
 	var b strings.Builder
 	for {
 		if p.i >= len(p.s) {
