@@ -1,7 +1,8 @@
 // Small C helpers for what gonum.org/v1/hdf5 does not offer: string
 // attributes of every layout, attribute listing and copying, object copy,
 // datasets cloned with their storage allocated for a copy outside HDF5,
-// and objects created without timestamps so output is deterministic.
+// objects created without timestamps so output is deterministic, and a
+// file opened to read with evict-on-close, its datasets read in batches.
 #ifndef MODELSURG_SHIM_H
 #define MODELSURG_SHIM_H
 #include <hdf5.h>
