@@ -135,17 +135,11 @@ func LayerParams(m *Model, l *Layer, s *Shapes) (Params, error) {
 		return p, fmt.Errorf("layer %q (%s): the file has %d weights but the config implies %d", l.Name, l.Class, len(l.Weights), len(infos))
 	}
 	for i, w := range l.Weights {
-		want := infos[i].Spec.Shape
-		if !Shape(w.Shape).Equal(want) {
+		if want := infos[i].Spec.Shape; !Shape(w.Shape).Equal(want) {
 			return p, fmt.Errorf("layer %q (%s): weight %q is %s but the config implies %s", l.Name, l.Class, w.Name, Shape(w.Shape), want)
 		}
-		if infos[i].Trainable {
-			p.Trainable += w.Size()
-		} else {
-			p.NonTrainable += w.Size()
-		}
 	}
-	p.Checked = true
+	p, _ = countInfos(infos) // the saved shapes are these
 	return p, nil
 }
 
@@ -161,11 +155,22 @@ func ConfigParams(m *Model, l *Layer, s *Shapes) (Params, error) {
 	if err != nil {
 		return p, err
 	}
+	p, ok := countInfos(infos)
+	if !ok {
+		return Params{}, ErrUnknownLayer
+	}
+	return p, nil
+}
+
+// countInfos counts the parameters of weights of known shape, split as
+// Keras's summary splits them; false if a shape has an unknown size.
+func countInfos(infos []WeightInfo) (Params, bool) {
+	p := Params{Checked: true}
 	for _, w := range infos {
 		n := int64(1)
 		for _, d := range w.Spec.Shape {
 			if d < 0 {
-				return Params{}, ErrUnknownLayer
+				return Params{}, false
 			}
 			n *= int64(d)
 		}
@@ -176,6 +181,5 @@ func ConfigParams(m *Model, l *Layer, s *Shapes) (Params, error) {
 			p.NonTrainable += n
 		}
 	}
-	p.Checked = true
-	return p, nil
+	return p, true
 }
