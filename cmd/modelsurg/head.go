@@ -35,6 +35,10 @@ graph: walking back from the output, the first layer whose output still
 has spatial dimensions (rank 3 or more), e.g. conv5_block3_out in ResNet50,
 block5_pool in VGG16, out_relu in MobileNetV2. A model without top (its
 output already spatial) gets the head on its output and loses nothing.
+Where no feature map ends the backbone (an MLP, an RNN, branches merged
+into one vector), the cut is the input of the final Dense classifier
+(past its activation and dropout), as timm's reset_classifier takes it,
+and no pooling is added.
 The chosen layer is printed on stderr once the file is written. A model with several outputs needs
 --cut-at; the result has one output.
 
@@ -54,7 +58,9 @@ training_config: compile it again for the new head.`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			spec.Pooling = surgery.Pooling(pooling)
+			if cmd.Flags().Changed("pooling") {
+				spec.Pooling = surgery.Pooling(pooling)
+			}
 			spec.Seed = seed
 			if !cmd.Flags().Changed("classes") {
 				return usagef("missing --classes N")
@@ -87,7 +93,7 @@ training_config: compile it again for the new head.`,
 	fl := cmd.Flags()
 	fl.IntVar(&spec.Classes, "classes", 0, "number of classes: units of the final Dense layer (required)")
 	fl.StringVar(&spec.CutAt, "cut-at", "", "layer whose output feeds the head (default: the end of the backbone)")
-	fl.StringVar(&pooling, "pooling", "avg", "flatten, avg, max or none")
+	fl.StringVar(&pooling, "pooling", "avg", "flatten, avg, max or none (default none after a flat classifier input)")
 	fl.Float64Var(&spec.Dropout, "dropout", 0, "rate of a Dropout layer before the final Dense (0: none)")
 	fl.StringVar(&hidden, "hidden", "", "sizes of Dense+ReLU layers before the final Dense, e.g. 256,128")
 	fl.StringVar(&spec.Activation, "activation", "softmax", "activation of the final Dense: softmax, sigmoid or linear")

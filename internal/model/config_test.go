@@ -124,3 +124,60 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A tensor passed as a keyword argument is an input of the call: the branch
+// behind it is part of the model (a siamese model's distance layer, as
+// tf_keras writes it), and so is the second tensor of a TFOpLambda, whose
+// node is one bare entry.
+func TestKeywordTensors(t *testing.T) {
+	cfg := `{"class_name": "Functional", "config": {"name": "m", "layers": [` +
+		`{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "a"}, "name": "a", "inbound_nodes": []}, ` +
+		`{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "b"}, "name": "b", "inbound_nodes": []}, ` +
+		`{"class_name": "Dense", "config": {"name": "da", "units": 2}, "name": "da", "inbound_nodes": [[["a", 0, 0, {}]]]}, ` +
+		`{"class_name": "Dense", "config": {"name": "db", "units": 2}, "name": "db", "inbound_nodes": [[["b", 0, 0, {}]]]}, ` +
+		`{"class_name": "L1Dist", "config": {"name": "dist"}, "name": "dist", "inbound_nodes": [[["da", 0, 0, {"other": ["db", 0, 0]}]]]}, ` +
+		`{"class_name": "TFOpLambda", "config": {"name": "tf.math.add", "function": "math.add"}, "name": "tf.math.add", "inbound_nodes": [["dist", 0, 0, {"y": ["db", 0, 0], "name": null}]]}], ` +
+		`"input_layers": [["a", 0, 0], ["b", 0, 0]], "output_layers": [["tf.math.add", 0, 0]]}}`
+	m, err := Parse([]byte(cfg), Keras2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(Marshal(m)); got != cfg {
+		t.Errorf("round trip:\n%s", got)
+	}
+	for name, want := range map[string][]string{"dist": {"da", "db"}, "tf.math.add": {"dist", "db"}} {
+		var got []string
+		for _, in := range m.Layer(name).Nodes[0].In {
+			got = append(got, in.Layer.Name)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s reads %v, want %v", name, got, want)
+		}
+	}
+	if u := m.Unplaced(); len(u) != 0 {
+		t.Errorf("unplaced layers: %v", u)
+	}
+}
+
+// What the parser cannot read is refused, never dropped: each case's
+// layer "x" is the model's output; "d" feeds it where the case does.
+func TestParseRejectsUnplaced(t *testing.T) {
+	head := `{"class_name": "Functional", "config": {"name": "m", "layers": [` +
+		`{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "a"}, "name": "a", "inbound_nodes": []}, ` +
+		`{"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d", "inbound_nodes": [[["a", 0, 0, {}]]]}, `
+	tail := `], "input_layers": [["a", 0, 0]], "output_layers": [["x", 0, 0]]}}`
+	cases := map[string]struct{ layer, names string }{
+		"keyword ghost":       {`{"class_name": "Dense", "config": {"name": "x", "units": 2}, "name": "x", "inbound_nodes": [[["d", 0, 0, {"y": ["ghost", 0, 0]}]]]}`, `"x"`},
+		"entries disagree":    {`{"class_name": "Add", "config": {"name": "x"}, "name": "x", "inbound_nodes": [[["a", 0, 0, {"y": ["d", 0, 0]}], ["d", 0, 0, {}]]]}`, `"x"`},
+		"five-element entry":  {`{"class_name": "Dense", "config": {"name": "x", "units": 2}, "name": "x", "inbound_nodes": [[["d", 0, 0, {}, 1]]]}`, `"x"`},
+		"keras tensor no ref": {`{"class_name": "Dense", "config": {"name": "x", "units": 2}, "name": "x", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {}}], "kwargs": {}}]}`, `"x"`},
+	}
+	for name, c := range cases {
+		_, err := Parse([]byte(head+c.layer+tail), Keras2)
+		if err == nil {
+			t.Errorf("%s: parsed", name)
+		} else if !strings.Contains(err.Error(), c.names) {
+			t.Errorf("%s: error does not name layer %s: %v", name, c.names, err)
+		}
+	}
+}

@@ -6,26 +6,6 @@ import (
 	"github.com/modelsurg/modelsurg/internal/jsonx"
 )
 
-// Clone returns a deep copy of m whose layers keep their weight references.
-// Surgery edits the copy, never its argument.
-func Clone(m *Model) (*Model, error) {
-	c, err := Parse(Marshal(m), m.Dialect)
-	if err != nil {
-		return nil, fmt.Errorf("clone: %w", err)
-	}
-	var copyWeights func(dst, src *Model)
-	copyWeights = func(dst, src *Model) {
-		for i, l := range src.Layers {
-			dst.Layers[i].Weights = append([]*Weight(nil), l.Weights...)
-			if l.Sub != nil {
-				copyWeights(dst.Layers[i].Sub, l.Sub)
-			}
-		}
-	}
-	copyWeights(c, m)
-	return c, nil
-}
-
 // InputShape returns the batch shape an InputLayer config declares.
 func InputShape(l *Layer, d Dialect) (Shape, error) {
 	out, err := InferLayer("InputLayer", l.Config, nil, d)
@@ -41,8 +21,8 @@ func InputShape(l *Layer, d Dialect) (Shape, error) {
 // SetInputShape sets the batch shape an InputLayer declares, in the key its
 // dialect uses (batch_input_shape for Keras 2, batch_shape for Keras 3).
 func SetInputShape(l *Layer, s Shape, d Dialect) {
-	key := "batch_input_shape"
-	if d == Keras3 || l.Config.Has("batch_shape") {
+	key := d.inputShapeKey()
+	if l.Config.Has("batch_shape") {
 		key = "batch_shape"
 	}
 	l.Config.Set(key, ShapeJSON(s))
@@ -65,36 +45,51 @@ func ShapeJSON(s Shape) *jsonx.Value {
 // config is cfg (cfg's "name" is set to name). It has no calls yet.
 func NewLayer(class, name string, cfg *jsonx.Obj) *Layer {
 	cfg.Set("name", jsonx.Str(name))
-	e := jsonx.NewObject()
-	e.Obj.Set("class_name", jsonx.Str(class))
-	e.Obj.Set("config", &jsonx.Value{Kind: jsonx.Object, Obj: cfg})
-	e.Obj.Set("name", jsonx.Str(name))
-	e.Obj.Set("inbound_nodes", jsonx.Arr())
-	return &Layer{Class: class, Name: name, Entry: e, Config: cfg}
+	e := &jsonx.Obj{}
+	e.Set("class_name", jsonx.Str(class))
+	e.Set("config", &jsonx.Value{Kind: jsonx.Object, Obj: cfg})
+	e.Set("name", jsonx.Str(name))
+	e.Set("inbound_nodes", jsonx.Arr())
+	return &Layer{Class: class, Name: name, entry: e, Config: cfg}
 }
 
 // NewSequentialLayer makes a Sequential-model layer entry (no name or
 // inbound_nodes keys, as Keras writes them).
 func NewSequentialLayer(class, name string, cfg *jsonx.Obj) *Layer {
 	cfg.Set("name", jsonx.Str(name))
-	e := jsonx.NewObject()
-	e.Obj.Set("class_name", jsonx.Str(class))
-	e.Obj.Set("config", &jsonx.Value{Kind: jsonx.Object, Obj: cfg})
-	return &Layer{Class: class, Name: name, Entry: e, Config: cfg}
+	e := &jsonx.Obj{}
+	e.Set("class_name", jsonx.Str(class))
+	e.Set("config", &jsonx.Value{Kind: jsonx.Object, Obj: cfg})
+	return &Layer{Class: class, Name: name, entry: e, Config: cfg}
 }
 
 // AddCall appends a call of l on the tensors ins (whose shapes are given
 // for Keras 3, which records them) and returns the new call's index.
+// A reference to no tensor of m is a programming error.
 func (m *Model) AddCall(l *Layer, ins []Ref, shapes []Shape) int {
-	n := &Node{Inputs: append([]Ref(nil), ins...)}
+	ts := make([]Tensor, len(ins))
+	for i, r := range ins {
+		t, err := m.resolve(r, false)
+		if err != nil {
+			panic("model: AddCall: " + err.Error())
+		}
+		ts[i] = t
+	}
+	return m.Call(l, ts, shapes)
+}
+
+// Call appends a call of l on the tensors ins and returns its index.
+func (m *Model) Call(l *Layer, ins []Tensor, shapes []Shape) int {
+	n := &Node{In: append([]Tensor(nil), ins...)}
 	if m.Dialect == Keras3 {
 		args := make([]*jsonx.Value, len(ins))
-		for i, r := range ins {
+		for i := range ins {
 			var s Shape
 			if i < len(shapes) {
 				s = shapes[i]
 			}
-			args[i] = kerasTensor(r, s)
+			args[i] = kerasTensor(s, "float32")
+			n.holes = append(n.holes, []*jsonx.Value{historyOf(args[i])})
 		}
 		call := jsonx.NewObject()
 		if len(args) == 1 {
@@ -103,27 +98,32 @@ func (m *Model) AddCall(l *Layer, ins []Ref, shapes []Shape) int {
 			call.Obj.Set("args", jsonx.Arr(jsonx.Arr(args...)))
 		}
 		call.Obj.Set("kwargs", jsonx.NewObject())
-		n.Raw = call
+		n.raw, n.Kwargs = call, call.Obj.Get("kwargs").Obj
 	} else {
 		call := jsonx.Arr()
-		for _, r := range ins {
-			call.Elems = append(call.Elems, jsonx.Arr(jsonx.Str(r.Layer), jsonx.Int(int64(r.Node)), jsonx.Int(int64(r.Tensor)), jsonx.NewObject()))
+		for range ins {
+			e := jsonx.Arr(jsonx.Str(""), jsonx.Int(0), jsonx.Int(0), jsonx.NewObject())
+			call.Elems = append(call.Elems, e)
+			n.holes = append(n.holes, []*jsonx.Value{e})
 		}
-		n.Raw = call
+		n.raw = call
 	}
 	l.Nodes = append(l.Nodes, n)
+	m.setHoles(n)
 	return len(l.Nodes) - 1
 }
 
-func kerasTensor(r Ref, s Shape) *jsonx.Value {
+// kerasTensor is a Keras 3 __keras_tensor__ whose keras_history is filled
+// in by setHoles.
+func kerasTensor(s Shape, dtype string) *jsonx.Value {
 	cfg := jsonx.NewObject()
 	if s != nil {
 		cfg.Obj.Set("shape", ShapeJSON(s))
 	} else {
 		cfg.Obj.Set("shape", jsonx.NullV())
 	}
-	cfg.Obj.Set("dtype", jsonx.Str("float32"))
-	cfg.Obj.Set("keras_history", jsonx.Arr(jsonx.Str(r.Layer), jsonx.Int(int64(r.Node)), jsonx.Int(int64(r.Tensor))))
+	cfg.Obj.Set("dtype", jsonx.Str(dtype))
+	cfg.Obj.Set("keras_history", jsonx.Arr(jsonx.Str(""), jsonx.Int(0), jsonx.Int(0)))
 	t := jsonx.NewObject()
 	t.Obj.Set("class_name", jsonx.Str("__keras_tensor__"))
 	t.Obj.Set("config", cfg)
@@ -133,41 +133,71 @@ func kerasTensor(r Ref, s Shape) *jsonx.Value {
 // SetOutputs makes refs (in input_layers/output_layers numbering) the
 // model's outputs, in the form the config used: a bare triple or a list.
 func (m *Model) SetOutputs(refs []Ref) {
-	m.Outputs = append([]Ref(nil), refs...)
-	m.OutputsRaw = refsJSON(refs, m.OutputsRaw)
+	m.Outputs = m.resolveIO(refs)
+	m.outRaw, m.outHoles = m.ioJSON(m.Outputs, m.outRaw)
 }
 
 // SetInputs is SetOutputs for the model's inputs.
 func (m *Model) SetInputs(refs []Ref) {
-	m.Inputs = append([]Ref(nil), refs...)
-	m.InputsRaw = refsJSON(refs, m.InputsRaw)
+	m.Inputs = m.resolveIO(refs)
+	m.inRaw, m.inHoles = m.ioJSON(m.Inputs, m.inRaw)
 }
 
-func refsJSON(refs []Ref, old *jsonx.Value) *jsonx.Value {
-	triple := func(r Ref) *jsonx.Value {
-		return jsonx.Arr(jsonx.Str(r.Layer), jsonx.Int(int64(r.Node)), jsonx.Int(int64(r.Tensor)))
+func (m *Model) resolveIO(refs []Ref) []Tensor {
+	ts := make([]Tensor, len(refs))
+	for i, r := range refs {
+		t, err := m.resolve(r, true)
+		if err != nil {
+			panic("model: " + err.Error())
+		}
+		ts[i] = t
 	}
-	if len(refs) == 1 && old != nil && len(flattenRefs(old)) == 1 {
+	return ts
+}
+
+// ioJSON writes tensors as input_layers/output_layers in the form old
+// used: a bare triple for one tensor if old was one, else a list.
+func (m *Model) ioJSON(ts []Tensor, old *jsonx.Value) (*jsonx.Value, [][]*jsonx.Value) {
+	holes := make([][]*jsonx.Value, len(ts))
+	triples := make([]*jsonx.Value, len(ts))
+	for i, t := range ts {
+		r := m.refOf(t, true)
+		triples[i] = jsonx.Arr(jsonx.Str(r.Layer), jsonx.Int(int64(r.Node)), jsonx.Int(int64(r.Tensor)))
+		holes[i] = []*jsonx.Value{triples[i]}
+	}
+	if len(ts) == 1 && old != nil {
 		if _, bare := refOf(old); bare && len(old.Elems) == 3 {
-			return triple(refs[0])
+			return triples[0], holes
 		}
 	}
-	v := jsonx.Arr()
-	for _, r := range refs {
-		v.Elems = append(v.Elems, triple(r))
-	}
-	return v
+	return jsonx.Arr(triples...), holes
 }
 
-// RemoveLayers drops the named layers from m (their calls included).
-func (m *Model) RemoveLayers(names map[string]bool) {
-	kept := m.Layers[:0:0]
+// sync rewrites every reference the config writes from the graph: after
+// calls were removed, numbers shift.
+func (m *Model) sync() {
 	for _, l := range m.Layers {
-		if !names[l.Name] {
-			kept = append(kept, l)
+		if m.IsSequential() {
+			continue
+		}
+		for _, n := range l.Nodes {
+			m.setHoles(n)
 		}
 	}
-	m.Layers = kept
+	for i, t := range m.Inputs {
+		if i < len(m.inHoles) {
+			for _, h := range m.inHoles[i] {
+				writeRef(h, m.refOf(t, true))
+			}
+		}
+	}
+	for i, t := range m.Outputs {
+		if i < len(m.outHoles) {
+			for _, h := range m.outHoles[i] {
+				writeRef(h, m.refOf(t, true))
+			}
+		}
+	}
 }
 
 // AllNames returns every layer name used in m and in the models nested in
@@ -198,24 +228,18 @@ func (m *Model) UniqueName(base string, taken map[string]bool) string {
 // build_input_shape - from inferred shapes s. Unknown shapes are left.
 func RefreshShapes(m *Model, s *Shapes) {
 	for _, l := range m.Layers {
-		for i, n := range l.Nodes {
-			if n.Raw == nil || n.Raw.Kind != jsonx.Object {
-				continue
-			}
-			id := NodeID{l, i}
-			parents, err := m.Parents(id)
-			if err != nil {
+		for _, n := range l.Nodes {
+			if n.raw == nil || n.raw.Kind != jsonx.Object {
 				continue
 			}
 			var tensors []*jsonx.Value
-			collectTensorValues(n.Raw, &tensors, 0)
+			kerasTensors(n.raw, &tensors, 0)
 			for k, t := range tensors {
-				if k >= len(parents) {
+				if k >= len(n.In) {
 					break
 				}
-				outs := s.Outputs(parents[k])
-				ti := n.Inputs[k].Tensor
-				if ti < len(outs) && outs[ti] != nil {
+				outs := s.Outputs(m.ID(n.In[k]))
+				if ti := n.In[k].Index; ti < len(outs) && outs[ti] != nil {
 					if cfg := t.Obj.Object("config"); cfg != nil {
 						cfg.Set("shape", ShapeJSON(outs[ti]))
 					}
@@ -229,31 +253,10 @@ func RefreshShapes(m *Model, s *Shapes) {
 		}
 	}
 	if m.IsSequential() && m.Config.Has("build_input_shape") {
-		if ins, err := m.InputIDs(); err == nil && len(ins) == 1 {
+		if ins, _ := m.InputIDs(); len(ins) == 1 {
 			if outs := s.Outputs(ins[0]); len(outs) == 1 && outs[0] != nil {
 				m.Config.Set("build_input_shape", ShapeJSON(outs[0]))
 			}
-		}
-	}
-}
-
-// collectTensorValues appends, in order, every __keras_tensor__ object in v.
-func collectTensorValues(v *jsonx.Value, out *[]*jsonx.Value, depth int) {
-	if v == nil || depth > 64 {
-		return
-	}
-	switch v.Kind {
-	case jsonx.Array:
-		for _, e := range v.Elems {
-			collectTensorValues(e, out, depth+1)
-		}
-	case jsonx.Object:
-		if c, _ := v.Obj.String("class_name"); c == "__keras_tensor__" {
-			*out = append(*out, v)
-			return
-		}
-		for _, e := range v.Obj.Vals {
-			collectTensorValues(e, out, depth+1)
 		}
 	}
 }

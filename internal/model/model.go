@@ -1,9 +1,12 @@
 // Package model is a Keras model as modelsurg sees it: layers, their calls
-// (nodes) and the tensors between them, parsed from and written back to a
-// model_config JSON of either dialect, with weights held as references. It
-// infers every call's output shape (the layer classes covered are listed in
-// layers.go) and counts parameters as Keras does. It imports no HDF5:
-// internal/h5model converts files to and from a Model.
+// (nodes) and the tensors between them, parsed from a model_config JSON of
+// either dialect and written back by the same package, the only one that
+// reads or writes Keras config JSON. Edges are resolved when the config is
+// parsed; edits (new layers and calls, cuts, renames, nesting) keep the
+// written form of what they do not change. The package infers every call's
+// output shape (the layer classes covered are listed in layers.go) and
+// counts parameters as Keras does. Weights are Sources, so the package
+// imports no HDF5: internal/h5model converts files to and from a Model.
 package model
 
 import (
@@ -13,23 +16,6 @@ import (
 
 	"github.com/modelsurg/modelsurg/internal/jsonx"
 )
-
-// Dialect is the config form a model was written in.
-type Dialect int
-
-const (
-	// Keras2 is tf.keras / tf-keras: list-form inbound_nodes, batch_input_shape.
-	Keras2 Dialect = iota
-	// Keras3 writes dict-form inbound_nodes, batch_shape and DTypePolicy dicts.
-	Keras3
-)
-
-func (d Dialect) String() string {
-	if d == Keras3 {
-		return "keras3"
-	}
-	return "keras2"
-}
 
 // None is the size of a dimension that is not fixed (Python's None).
 const None = -1
@@ -87,51 +73,48 @@ type Ref struct {
 
 func (r Ref) String() string { return fmt.Sprintf("%s[%d][%d]", r.Layer, r.Node, r.Tensor) }
 
+// Tensor is one output of one call, resolved: Node is nil for the output
+// of an InputLayer (and for the implicit input of a Sequential model
+// without one, where Layer is nil too).
+type Tensor struct {
+	Layer *Layer
+	Node  *Node
+	Index int
+}
+
 // Node is one call of a layer.
 type Node struct {
-	// Inputs are the call's tensor inputs, flattened in Keras's order.
+	// In are the tensors the call reads, in Keras's order: those of its
+	// first argument, then those passed as other (keyword) arguments.
+	In []Tensor
+	// Inputs are In as the config numbers them.
 	Inputs []Ref
-	// Raw is the node as the config wrote it (a list in Keras 2, a dict in
-	// Keras 3). Marshal writes it back unchanged.
-	Raw *jsonx.Value
+	// Kwargs are the call's keyword arguments as written (nil for none);
+	// tensors inside them are also in In.
+	Kwargs *jsonx.Obj
+	// raw is the node as the config writes it; holes[i] are the
+	// [layer, node, tensor] lists inside raw that name In[i].
+	raw   *jsonx.Value
+	holes [][]*jsonx.Value
 }
 
 // Layer is one entry of a model's "layers" list.
 type Layer struct {
 	Class string
 	Name  string
-	// Entry is the whole layers[i] object; keys modelsurg does not know stay there.
-	Entry *jsonx.Value
-	// Config is Entry["config"]; for a nested model, that model's config.
+	// Config is the layer's config; for a nested model, that model's
+	// config object (its layers are in Sub).
 	Config *jsonx.Obj
 	// Nodes are the calls of the layer inside its model, in order. Empty for
-	// InputLayer and for layers of a Sequential model.
+	// InputLayer; made up (never written) for layers of a Sequential model.
 	Nodes []*Node
 	// Sub is the nested model when this layer is a Functional or Sequential model.
 	Sub *Model
 	// Weights are the layer's weights in file order (trainable first).
 	Weights []*Weight
-}
-
-// Weight is one weight array: a reference into a source file or new data.
-type Weight struct {
-	// Name is the weight_names entry, e.g. "conv1/kernel:0".
-	Name  string
-	Shape []int
-	DType string
-	// Src identifies the dataset in the file it was read from (set by h5model).
-	Src any
-	// Data holds new or changed values (float32), used when Src is nil.
-	Data []float32
-}
-
-// Size is the number of elements of w.
-func (w *Weight) Size() int64 {
-	n := int64(1)
-	for _, d := range w.Shape {
-		n *= int64(d)
-	}
-	return n
+	// entry is the whole layers[i] object: keys modelsurg does not know
+	// stay there and are written back.
+	entry *jsonx.Obj
 }
 
 // Model is a parsed model_config.
@@ -140,19 +123,22 @@ type Model struct {
 	// Class is the envelope's class_name: Functional, Model or Sequential.
 	Class string
 	Name  string
-	// Config is the model's "config" object; its "layers" list is rebuilt
-	// from Layers by Marshal, every other key is kept as read.
+	// Config is the model's "config" object: keys other than layers,
+	// input_layers and output_layers are written back as they are.
 	Config *jsonx.Obj
-	// Envelope is the {"class_name", "config", ...} object around Config.
-	Envelope *jsonx.Obj
-	Layers   []*Layer
+	Layers []*Layer
 	// Inputs and Outputs are the model's input_layers and output_layers.
 	// For Sequential models they are derived from the layer chain.
-	Inputs  []Ref
-	Outputs []Ref
-	// InputsRaw and OutputsRaw keep the form input_layers/output_layers were
-	// written in (a bare triple, a list of triples, ...).
-	InputsRaw, OutputsRaw *jsonx.Value
+	Inputs, Outputs []Tensor
+	// env is the {"class_name", "config", ...} object around Config.
+	env *jsonx.Obj
+	// inRaw and outRaw are input_layers and output_layers as written,
+	// with holes naming Inputs and Outputs.
+	inRaw, outRaw     *jsonx.Value
+	inHoles, outHoles [][]*jsonx.Value
+	// listConfig: a Sequential config written as a bare list of layers
+	// (Keras <= 2.2.2), written back in that form.
+	listConfig bool
 }
 
 // Layer returns the layer named name, or nil.

@@ -13,12 +13,14 @@ type WeightInfo struct {
 	Trainable bool
 }
 
-// IsTrainable reports the layer's own trainable flag (true when absent).
+// IsTrainable reports the layer's own trainable flag as Python reads it
+// (true when absent; 0, null and "" are false, 1 is true).
 func IsTrainable(l *Layer) bool {
-	if t, ok := l.Config.Bool("trainable"); ok {
-		return t
+	v := l.Config.Get("trainable")
+	if v == nil {
+		return true
 	}
-	return true
+	return truthy(v)
 }
 
 // Inputs returns the shapes of the tensors a call reads.
@@ -87,7 +89,7 @@ func collectWeights(m *Model, l *Layer, s *Shapes, trainable bool, train, frozen
 			return ErrUnknownLayer
 		}
 	}
-	specs, err := LayerWeights(l.Class, l.Config, in, m.Dialect)
+	specs, err := CallWeights(l.Class, l.Config, in, l.Nodes[0].Kwargs, m.Dialect)
 	if err != nil {
 		return WithLayer(err, l)
 	}

@@ -51,8 +51,9 @@ type HeadReport struct {
 	Cut      string
 	CutClass string
 	CutShape model.Shape
-	// Auto reports that the cut layer was found from the graph.
-	Auto bool
+	// Auto reports that the cut layer was found from the graph; Flat that
+	// it is the input of the final Dense classifier (no pooling is added).
+	Auto, Flat bool
 	// NothingCut reports that the cut layer was the model's output.
 	NothingCut bool
 	// Removed lists the removed layers in model order; DroppedInputs the
@@ -151,9 +152,6 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, erro
 	if err := spec.Check(); err != nil {
 		return nil, nil, err
 	}
-	if spec.Pooling == "" {
-		spec.Pooling = PoolAvg
-	}
 	if spec.Activation == "" {
 		spec.Activation = "softmax"
 	}
@@ -170,20 +168,25 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, erro
 		return nil, nil, err
 	}
 	rep := &HeadReport{}
-	cut, tensor, err := findCut(c, shapes, outs, spec.CutAt, rep)
+	cut, tensor, cutShape, err := findCut(c, shapes, outs, spec.CutAt, rep)
 	if err != nil {
 		return nil, nil, err
 	}
-	cutShape := shapes.Outputs(cut)[tensor]
+	if spec.Pooling == "" {
+		spec.Pooling = PoolAvg
+		if rep.Flat && len(cutShape) == 2 {
+			spec.Pooling = PoolNone
+		}
+	}
 	rep.Cut, rep.CutClass, rep.CutShape = cut.Layer.Name, cut.Layer.Class, cutShape
-	rep.NothingCut = len(outs) == 1 && outs[0] == cut && c.Outputs[0].Tensor == tensor
+	rep.NothingCut = len(outs) == 1 && outs[0] == cut && c.Outputs[0].Index == tensor
 
 	plan, err := planHead(c, spec, cut, cutShape)
 	if err != nil {
 		return nil, nil, err
 	}
 
-	keep := ancestors(c, []model.NodeID{cut})
+	keep := c.Ancestors([]model.NodeID{cut})
 	if spec.FreezeBase {
 		rep.Frozen = freeze(c, shapes, keep)
 	}
@@ -196,9 +199,9 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, erro
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the head reads the output of the nested model %q: tf-keras loads the result, "+
 			"Keras 3 does not (its reader of tf-keras files misnumbers calls of nested models)", cut.Layer.Name))
 	}
-	if err := prune(c, keep, &cutRef, rep); err != nil {
-		return nil, nil, err
-	}
+	cutT := c.Output(cut, tensor)
+	prune(c, keep, rep)
+	cutRef = c.RefOf(c.ID(cutT), tensor)
 
 	taken := c.AllNames()
 	if spec.Name != "" && taken[spec.Name] {
@@ -227,19 +230,14 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, erro
 			}
 			nl.Params = int64(fanIn)*int64(p.units) + int64(p.units)
 		}
-		c.Layers = append(c.Layers, l)
+		c.Append(l)
 		rep.Added = append(rep.Added, nl)
 		prev, prevShape = model.Ref{Layer: name}, p.out
 	}
 	if !c.IsSequential() {
 		c.SetOutputs([]model.Ref{prev})
 	}
-	// Re-read the result: Sequential models relink their chain, and any
-	// inconsistency shows up here rather than in Keras.
-	out, err := model.Clone(c)
-	if err != nil {
-		return nil, nil, fmt.Errorf("internal error: the new model does not parse: %w", err)
-	}
+	out := c
 	s2, err := model.Infer(out)
 	if err != nil {
 		return nil, nil, err
@@ -248,10 +246,10 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, erro
 	return out, rep, nil
 }
 
-// findCut returns the call whose output feeds the head and the index of
-// that output tensor.
-func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name string, rep *HeadReport) (model.NodeID, int, error) {
-	onPath := ancestors(c, outs)
+// findCut returns the call whose output feeds the head, the index of
+// that output tensor and its shape.
+func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name string, rep *HeadReport) (model.NodeID, int, model.Shape, error) {
+	onPath := c.Ancestors(outs)
 	if name != "" {
 		l := c.Layer(name)
 		if l == nil {
@@ -263,10 +261,10 @@ func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name str
 				}
 			}
 			if inside != "" {
-				return model.NodeID{}, 0, &Error{Option: "--cut-at", Msg: fmt.Sprintf("layer %q is inside the nested model %q", name, inside),
+				return model.NodeID{}, 0, nil, &Error{Option: "--cut-at", Msg: fmt.Sprintf("layer %q is inside the nested model %q", name, inside),
 					Hint: fmt.Sprintf("cut at %q itself or at a layer of the outer model", inside)}
 			}
-			return model.NodeID{}, 0, &Error{Option: "--cut-at", Msg: fmt.Sprintf("the model has no layer named %q", name),
+			return model.NodeID{}, 0, nil, &Error{Option: "--cut-at", Msg: fmt.Sprintf("the model has no layer named %q", name),
 				Hint: "see the layer names with: modelsurg summary MODEL.h5"}
 		}
 		var calls []model.NodeID
@@ -282,59 +280,126 @@ func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name str
 		}
 		switch {
 		case len(calls) == 0:
-			return model.NodeID{}, 0, &Error{Layer: name, Msg: "not on the path to the model's output, so it cannot feed the head",
+			return model.NodeID{}, 0, nil, &Error{Layer: name, Msg: "not on the path to the model's output, so it cannot feed the head",
 				Hint: "choose a layer the output depends on"}
 		case len(calls) > 1:
-			return model.NodeID{}, 0, &Error{Layer: name, Msg: fmt.Sprintf("called %d times on the path to the output; the head needs one tensor", len(calls)),
+			return model.NodeID{}, 0, nil, &Error{Layer: name, Msg: fmt.Sprintf("called %d times on the path to the output; the head needs one tensor", len(calls)),
 				Hint: "cut at a layer that is called once"}
 		}
 		id := calls[0]
 		o := shapes.Outputs(id)
 		if len(o) != 1 {
-			return model.NodeID{}, 0, &Error{Layer: name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o))}
+			return model.NodeID{}, 0, nil, &Error{Layer: name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o))}
 		}
 		if o[0] == nil {
-			return model.NodeID{}, 0, unknownShape(c, shapes, id)
+			return model.NodeID{}, 0, nil, unknownShape(c, shapes, id)
 		}
-		return id, 0, nil
+		return id, 0, o[0], nil
 	}
 	if len(outs) != 1 {
 		names := make([]string, len(outs))
 		for i, o := range outs {
 			names[i] = o.Layer.Name
 		}
-		return model.NodeID{}, 0, &Error{Msg: fmt.Sprintf("the model has %d outputs (%s) and replace-head leaves one: give --cut-at LAYER to say which layer feeds the new head", len(outs), capList(names)),
+		return model.NodeID{}, 0, nil, &Error{Msg: fmt.Sprintf("the model has %d outputs (%s) and replace-head leaves one: give --cut-at LAYER to say which layer feeds the new head", len(outs), capList(names)),
 			Hint: "the new head's output becomes the model's only output"}
 	}
 	rep.Auto = true
-	id, tensor := outs[0], c.Outputs[0].Tensor
+	id, tensor := outs[0], c.Outputs[0].Index
 	for {
 		o := shapes.Outputs(id)
 		if tensor >= len(o) || o[tensor] == nil {
-			return model.NodeID{}, 0, unknownShape(c, shapes, id)
+			if cut, t, shape, ok := classifierInput(c, shapes, outs[0], c.Outputs[0].Index); ok {
+				rep.Flat = true
+				return cut, t, shape, nil
+			}
+			return model.NodeID{}, 0, nil, unknownShape(c, shapes, id)
 		}
 		if len(o[tensor]) >= 3 {
 			if len(o) != 1 {
-				return model.NodeID{}, 0, &Error{Layer: id.Layer.Name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o)),
+				return model.NodeID{}, 0, nil, &Error{Layer: id.Layer.Name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o)),
 					Hint: "give --cut-at LAYER"}
 			}
-			return id, tensor, nil
+			return id, tensor, o[tensor], nil
 		}
-		parents, err := c.Parents(id)
-		if err != nil {
-			return model.NodeID{}, 0, err
-		}
-		if id.Node < 0 || len(parents) == 0 {
-			return model.NodeID{}, 0, &Error{Msg: "cannot find the end of the backbone: no layer on the path to the output has spatial dimensions",
+		parents, _ := c.Parents(id)
+		if id.Node < 0 || len(parents) != 1 || !headClasses[id.Layer.Class] {
+			// No feature map ends the backbone (an MLP, an RNN, a merge of
+			// branches): the head is the final classifier, as timm's
+			// reset_classifier takes it.
+			if cut, t, shape, ok := classifierInput(c, shapes, outs[0], c.Outputs[0].Index); ok {
+				rep.Flat = true
+				return cut, t, shape, nil
+			}
+			if o := shapes.Outputs(outs[0]); len(o) == 1 && len(o[0]) == 2 {
+				// No classifier either: the model is a feature extractor
+				// and the head goes on its output.
+				rep.Flat = true
+				return outs[0], 0, o[0], nil
+			}
+			if len(parents) > 1 {
+				return model.NodeID{}, 0, nil, &Error{Layer: id.Layer.Name, Msg: fmt.Sprintf("merges %d inputs, so the end of the backbone cannot be found by walking back from the output", len(parents)),
+					Hint: "give --cut-at LAYER"}
+			}
+			return model.NodeID{}, 0, nil, &Error{Msg: "cannot find the end of the backbone: no layer on the path to the output has spatial dimensions, and the output is no Dense classifier",
 				Hint: "give --cut-at LAYER (with --pooling none, its output being flat)"}
 		}
-		if len(parents) > 1 {
-			return model.NodeID{}, 0, &Error{Layer: id.Layer.Name, Msg: fmt.Sprintf("merges %d inputs, so the end of the backbone cannot be found by walking back from the output", len(parents)),
-				Hint: "give --cut-at LAYER"}
-		}
-		tensor = id.Layer.Nodes[id.Node].Inputs[0].Tensor
+		tensor = id.Layer.Nodes[id.Node].In[0].Index
 		id = parents[0]
 	}
+}
+
+// headClasses are the layers a classifier head is made of: walking back
+// from the output through them finds the backbone's last feature map.
+var headClasses = map[string]bool{
+	"Dense": true, "Dropout": true, "AlphaDropout": true, "GaussianDropout": true, "GaussianNoise": true,
+	"Activation": true, "Softmax": true, "ReLU": true, "LeakyReLU": true, "ELU": true, "PReLU": true,
+	"Flatten": true, "Reshape": true, "BatchNormalization": true, "LayerNormalization": true,
+	"GlobalAveragePooling1D": true, "GlobalAveragePooling2D": true, "GlobalAveragePooling3D": true,
+	"GlobalMaxPooling1D": true, "GlobalMaxPooling2D": true, "GlobalMaxPooling3D": true,
+}
+
+// classifierInput finds the input of the model's final Dense classifier:
+// walking back from the output past activations, the last Dense, then past
+// the dropout that belongs to it.
+func classifierInput(c *model.Model, shapes *model.Shapes, id model.NodeID, tensor int) (model.NodeID, int, model.Shape, bool) {
+	step := func(classes map[string]bool) bool {
+		for id.Node >= 0 && classes[id.Layer.Class] {
+			parents, _ := c.Parents(id)
+			if len(parents) != 1 {
+				return false
+			}
+			tensor = id.Layer.Nodes[id.Node].In[0].Index
+			id = parents[0]
+		}
+		return true
+	}
+	if !step(outputActivations) || id.Node < 0 || id.Layer.Class != "Dense" {
+		return model.NodeID{}, 0, nil, false
+	}
+	dense := id.Layer
+	parents, _ := c.Parents(id) // past the final Dense alone
+	if len(parents) != 1 {
+		return model.NodeID{}, 0, nil, false
+	}
+	tensor, id = id.Layer.Nodes[id.Node].In[0].Index, parents[0]
+	if !step(map[string]bool{"Dropout": true, "AlphaDropout": true, "GaussianDropout": true}) {
+		return model.NodeID{}, 0, nil, false
+	}
+	if o := shapes.Outputs(id); tensor < len(o) && o[tensor] != nil {
+		return id, tensor, o[tensor], true
+	}
+	// Behind a layer modelsurg cannot infer (a Lambda, a custom class), the
+	// classifier's kernel tells how many features it reads.
+	if len(dense.Weights) > 0 && len(dense.Weights[0].Shape) == 2 {
+		return id, tensor, model.Shape{model.None, dense.Weights[0].Shape[0]}, true
+	}
+	return model.NodeID{}, 0, nil, false
+}
+
+// outputActivations are the layers a classifier may end with.
+var outputActivations = map[string]bool{
+	"Activation": true, "Softmax": true, "ReLU": true, "LeakyReLU": true, "PReLU": true, "ELU": true, "ThresholdedReLU": true,
 }
 
 // unknownShape explains an unknown output shape by the first layer on the
@@ -374,29 +439,6 @@ func capList(names []string) string {
 		return strings.Join(names[:5], ", ") + fmt.Sprintf(", ... (%d more)", len(names)-5)
 	}
 	return strings.Join(names, ", ")
-}
-
-// ancestors returns the calls the given calls depend on, themselves included.
-func ancestors(m *model.Model, from []model.NodeID) map[model.NodeID]bool {
-	seen := map[model.NodeID]bool{}
-	stack := append([]model.NodeID(nil), from...)
-	for len(stack) > 0 {
-		id := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		if id.Node < 0 {
-			continue
-		}
-		parents, err := m.Parents(id)
-		if err != nil {
-			continue
-		}
-		stack = append(stack, parents...)
-	}
-	return seen
 }
 
 // headLayer is one planned layer of the head.
@@ -609,132 +651,31 @@ func permute(ws []*model.Weight, before, after []model.WeightInfo) []*model.Weig
 	return out
 }
 
-// prune removes every call not in keep (and layers left without calls),
-// renumbers the kept calls of layers that lost earlier ones, drops model
-// inputs that no longer feed anything, and updates *cut to the new numbering.
-func prune(c *model.Model, keep map[model.NodeID]bool, cut *model.Ref, rep *HeadReport) error {
-	order, err := c.Order()
-	if err != nil {
-		return err
-	}
-	ins, err := c.InputIDs()
-	if err != nil {
-		return err
-	}
-	var keptIns []model.Ref
+// prune removes every call not in keep (and layers left without calls)
+// and reports the removed layers and the model inputs that no longer feed
+// anything.
+func prune(c *model.Model, keep map[model.NodeID]bool, rep *HeadReport) {
+	order, _ := c.Order()
+	ins, _ := c.InputIDs()
 	isInput := map[*model.Layer]bool{}
-	for i, id := range ins {
+	for _, id := range ins {
 		isInput[id.Layer] = true
-		if keep[id] {
-			keptIns = append(keptIns, c.Inputs[i])
-		} else {
+		if !keep[id] {
 			rep.DroppedInputs = append(rep.DroppedInputs, id.Layer.Name)
 		}
 	}
-	removed := map[string]bool{}
+	removed := c.Keep(keep)
+	gone := map[*model.Layer]bool{}
+	for _, l := range removed {
+		gone[l] = true
+	}
 	// in model order, then layers outside the output's graph
-	for _, l := range append(order, c.Layers...) {
-		if !kept(l, keep) && !removed[l.Name] {
-			removed[l.Name] = true
-			if !isInput[l] {
-				rep.Removed = append(rep.Removed, l.Name)
-			}
+	listed := map[*model.Layer]bool{}
+	for _, l := range append(order, removed...) {
+		if gone[l] && !listed[l] && !isInput[l] {
+			rep.Removed = append(rep.Removed, l.Name)
 		}
-	}
-	// New node numbers for layers that lose calls before kept ones, in the
-	// numbering inbound nodes use.
-	renum := map[callRef]int{}
-	for _, l := range c.Layers {
-		if removed[l.Name] {
-			continue
-		}
-		var nodes []*model.Node
-		for i, n := range l.Nodes {
-			id := model.NodeID{Layer: l, Node: i}
-			if !keep[id] {
-				continue
-			}
-			if j := len(nodes); j != i {
-				renum[callRef{l.Name, c.RefOf(id, 0).Node}] = c.RefOf(model.NodeID{Layer: l, Node: j}, 0).Node
-			}
-			nodes = append(nodes, n)
-		}
-		l.Nodes = nodes
-	}
-	if len(renum) > 0 {
-		for _, l := range c.Layers {
-			if removed[l.Name] {
-				continue
-			}
-			for _, n := range l.Nodes {
-				renumberNode(n, renum)
-			}
-		}
-		if j, ok := renum[callRef{cut.Layer, cut.Node}]; ok {
-			cut.Node = j
-		}
-	}
-	c.RemoveLayers(removed)
-	if !c.IsSequential() && len(keptIns) != len(c.Inputs) {
-		c.SetInputs(keptIns)
-	}
-	return nil
-}
-
-// renumberNode rewrites the references of one call, in Inputs and in the
-// raw config (list form [name, node, tensor, kwargs] or Keras 3
-// keras_history triples, in the same order as Inputs).
-func renumberNode(n *model.Node, renum map[callRef]int) {
-	var triples []*jsonx.Value
-	collectTriples(n.Raw, &triples, 0)
-	if len(triples) != len(n.Inputs) {
-		return
-	}
-	for i, r := range n.Inputs {
-		j, ok := renum[callRef{r.Layer, r.Node}]
-		if !ok {
-			continue
-		}
-		n.Inputs[i].Node = j
-		triples[i].Elems[1] = jsonx.Int(int64(j))
-	}
-}
-
-// callRef is a layer call in inbound-node numbering.
-type callRef struct {
-	layer string
-	node  int
-}
-
-func collectTriples(v *jsonx.Value, out *[]*jsonx.Value, depth int) {
-	if v == nil || depth > 64 {
-		return
-	}
-	switch v.Kind {
-	case jsonx.Array:
-		if depth == 0 { // Keras 2: a list of [name, node, tensor, kwargs]
-			for _, e := range v.Elems {
-				if e.Kind == jsonx.Array && len(e.Elems) >= 3 && e.Elems[0].Kind == jsonx.String && e.Elems[0].Str != "_CONSTANT_VALUE" {
-					*out = append(*out, e)
-				}
-			}
-			return
-		}
-		for _, e := range v.Elems {
-			collectTriples(e, out, depth+1)
-		}
-	case jsonx.Object:
-		if cn, _ := v.Obj.String("class_name"); cn == "__keras_tensor__" {
-			if cfg := v.Obj.Object("config"); cfg != nil {
-				if h := cfg.Get("keras_history"); h != nil && h.Kind == jsonx.Array && len(h.Elems) >= 3 {
-					*out = append(*out, h)
-				}
-			}
-			return
-		}
-		for _, e := range v.Obj.Vals {
-			collectTriples(e, out, depth+1)
-		}
+		listed[l] = true
 	}
 }
 

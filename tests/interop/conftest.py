@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # channels_first Conv2D on this CPU (layers_mix)
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ["COLUMNS"] = "200"  # Keras 3 sizes model.summary() by the terminal
 
