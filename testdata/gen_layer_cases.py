@@ -443,6 +443,141 @@ def cases(d):
         c(("TFOpLambda", lambda x: tf.math.sigmoid(x)), {}, (N, 4, 3))
         c(("TFOpLambda", lambda x, y: x - y), {}, (N, 4, 3), (N, 3))
         c(("TFOpLambda", lambda x, y: x / y), {}, (N, 3), (N, 4, 3))
+    C.extend(call_cases(d))
+    return C
+
+
+def call_cases(d):
+    """Cases built by calling a function on the Input tensors: the layer is
+    the one that made the (first) output; its inputs and call kwargs are read
+    back from the saved node. RNNs, wrappers, attention, Lambda, TF ops."""
+    k3 = d == "k3"
+    if k3:
+        import keras as K
+    else:
+        import tf_keras as K
+    L = K.layers
+    C = []
+
+    def c(cls, fn, *shapes):
+        C.append(((cls, fn), {}, list(shapes)))
+
+    for rnn in ["LSTM", "GRU", "SimpleRNN"]:
+        R = getattr(L, rnn)
+        c(rnn, lambda x, R=R: R(3)(x), (N, 5, 4))
+        c(rnn, lambda x, R=R: R(3, return_sequences=True)(x), (N, N, 4))
+        c(rnn, lambda x, R=R: R(3, return_state=True)(x), (N, 5, 4))
+        c(rnn, lambda x, R=R: R(2, return_sequences=True, return_state=True, use_bias=False)(x), (2, 5, 4))
+        c(rnn, lambda x, R=R: R(4, go_backwards=True, stateful=True)(x), (3, 6, 2))
+    c("GRU", lambda x: L.GRU(3, reset_after=False)(x), (N, 5, 4))
+    c("GRU", lambda x: L.GRU(3, reset_after=False, return_state=True)(x), (N, 5, 4))
+    c("LSTM", lambda x, h, s: L.LSTM(3)(x, initial_state=[h, s]), (N, 5, 4), (N, 3), (N, 3))
+    c("GRU", lambda x, h: L.GRU(3, return_sequences=True)(x, initial_state=h), (N, 5, 4), (N, 3))
+    if not k3:
+        c("LSTM", lambda x: L.LSTM(3, time_major=True, return_sequences=True, return_state=True)(x), (5, N, 4))
+        c("GRU", lambda x: L.GRU(2, time_major=True)(x), (5, N, 4))
+        from tf_keras.src.layers.rnn import cudnn_gru, cudnn_lstm
+
+        c("CuDNNLSTM", lambda x: cudnn_lstm.CuDNNLSTM(3)(x), (N, 5, 4))
+        c("CuDNNLSTM", lambda x: cudnn_lstm.CuDNNLSTM(3, return_sequences=True, return_state=True)(x), (N, 5, 4))
+        c("CuDNNGRU", lambda x: cudnn_gru.CuDNNGRU(3, return_state=True)(x), (N, 5, 4))
+    for mode in ["concat", "sum", "mul", "ave", None]:
+        c("Bidirectional", lambda x, m=mode: L.Bidirectional(L.LSTM(3), merge_mode=m)(x), (N, 5, 4))
+        c("Bidirectional", lambda x, m=mode: L.Bidirectional(L.GRU(2, return_sequences=True, return_state=True),
+                                                            merge_mode=m)(x), (N, N, 4))
+    c("Bidirectional", lambda x: L.Bidirectional(L.LSTM(3, return_sequences=True, return_state=True))(x), (N, 5, 4))
+    c("Bidirectional", lambda x: L.Bidirectional(L.SimpleRNN(3), backward_layer=L.SimpleRNN(
+        2, go_backwards=True))(x), (N, 5, 4))
+    c("TimeDistributed", lambda x: L.TimeDistributed(L.Dense(4))(x), (N, 5, 3))
+    c("TimeDistributed", lambda x: L.TimeDistributed(L.Dense(4, use_bias=False))(x), (N, N, 2, 3))
+    c("TimeDistributed", lambda x: L.TimeDistributed(L.Conv2D(2, 3))(x), (N, 4, 8, 8, 3))
+    c("TimeDistributed", lambda x: L.TimeDistributed(L.MaxPooling2D())(x), (N, 4, 8, 8, 3))
+    c("TimeDistributed", lambda x: L.TimeDistributed(L.Flatten())(x), (N, 4, 2, 3))
+    c("TimeDistributed", lambda x: L.TimeDistributed(L.BatchNormalization())(x), (N, 4, 3))
+    c("ConvLSTM2D", lambda x: L.ConvLSTM2D(2, 3)(x), (N, 4, 8, 8, 3))
+    c("ConvLSTM2D", lambda x: L.ConvLSTM2D(2, 3, padding="same", return_sequences=True)(x), (N, N, 8, 7, 3))
+    c("ConvLSTM2D", lambda x: L.ConvLSTM2D(2, (3, 1), strides=2, return_state=True)(x), (N, 4, 9, 9, 1))
+    c("ConvLSTM2D", lambda x: L.ConvLSTM2D(2, 3, data_format="channels_first", use_bias=False)(x), (N, 4, 3, 8, 8))
+    c("ConvLSTM1D", lambda x: L.ConvLSTM1D(3, 2, return_sequences=True)(x), (N, 4, 8, 2))
+    c("ConvLSTM3D", lambda x: L.ConvLSTM3D(2, 2)(x), (N, 3, 5, 5, 5, 2))
+
+    MHA = L.MultiHeadAttention
+    c("MultiHeadAttention", lambda q, v: MHA(2, 4)(q, v), (N, 5, 6), (N, 7, 3))
+    c("MultiHeadAttention", lambda q: MHA(2, 4)(q, q), (N, 5, 6))
+    c("MultiHeadAttention", lambda q, v, k: MHA(3, 2, value_dim=5)(q, v, k), (N, 5, 6), (N, 7, 3), (N, 7, 2))
+    c("MultiHeadAttention", lambda q, v: MHA(2, 4, output_shape=8, use_bias=False)(q, value=v), (N, 5, 6), (N, N, 3))
+    c("MultiHeadAttention", lambda q, v: MHA(2, 4)(query=q, value=v, key=v), (N, 5, 6), (N, 7, 3))
+    c("MultiHeadAttention", lambda q, v: MHA(2, 4)(q, v, return_attention_scores=True), (N, 5, 6), (N, 7, 3))
+    c("MultiHeadAttention", lambda q, v: MHA(2, 3, attention_axes=(1, 2))(q, v, return_attention_scores=True),
+      (N, 3, 4, 6), (N, 2, 5, 6))
+    c("MultiHeadAttention", lambda q, v: MHA(2, 3)(q, v, return_attention_scores=True), (N, 3, 4, 6), (N, 3, 5, 6))
+    c("MultiHeadAttention", lambda q, v: MHA(2, 3, output_shape=(2, 4))(q, v), (N, 5, 6), (N, 7, 3))
+    c("Attention", lambda q, v: L.Attention()([q, v]), (N, 5, 4), (N, 7, 4))
+    c("Attention", lambda q, v, k: L.Attention(use_scale=True)([q, v, k]), (N, 5, 4), (N, 7, 3), (N, 7, 4))
+    c("Attention", lambda q, v: L.Attention(score_mode="concat")([q, v], return_attention_scores=True),
+      (N, 5, 4), (N, 7, 4))
+    c("AdditiveAttention", lambda q, v: L.AdditiveAttention()([q, v]), (N, 5, 4), (N, 7, 4))
+    c("AdditiveAttention", lambda q, v: L.AdditiveAttention(use_scale=False)([q, v], return_attention_scores=True),
+      (N, 5, 4), (N, N, 4))
+
+    c("Lambda", lambda x: L.Lambda(lambda t: t[:, :2], output_shape=(2,))(x), (N, 5))
+    c("Lambda", lambda x, y: L.Lambda(lambda t: t[0][:, :2, :] + t[1], output_shape=(2, 3))([x, y]), (N, 4, 3), (N, 2, 3))
+
+    if k3:
+        ops = K.ops
+        c("Add", lambda x: x + 1.0, (N, 4, 3))
+        c("Multiply", lambda x, y: x * y, (N, 4, 3), (N, 1, 3))
+        c("Subtract", lambda x, y: ops.subtract(x, y), (N, 4, 3), (N, 3))
+        c("Divide", lambda x: ops.divide(x, 2.0), (N, 3))
+        c("Reshape", lambda x: ops.reshape(x, (-1, 12)), (N, 4, 3))
+        c("Transpose", lambda x: ops.transpose(x, (0, 2, 1)), (N, 4, 3))
+        c("Mean", lambda x: ops.mean(x, axis=1), (N, 4, 3))
+        c("Sum", lambda x: ops.sum(x, axis=-1, keepdims=True), (N, 4, 3))
+        c("Relu", lambda x: ops.relu(x), (N, 4, 3))
+        c("Sigmoid", lambda x: ops.sigmoid(x), (N, 4, 3))
+        c("ExpandDims", lambda x: ops.expand_dims(x, -1), (N, 4, 3))
+        c("Squeeze", lambda x: ops.squeeze(x, axis=1), (N, 1, 3))
+        c("Matmul", lambda x, y: ops.matmul(x, y), (N, 4, 3), (N, 3, 5))
+        c("Concatenate", lambda x, y: ops.concatenate([x, y], axis=1), (N, 4, 3), (N, 2, 3))
+        return C
+
+    import tensorflow as tf
+
+    c("TFOpLambda", lambda x: x - 1.5, (N, 4, 3))
+    c("TFOpLambda", lambda x: 2.0 - x, (N, 4, 3))
+    c("TFOpLambda", lambda x, y: tf.math.add(x, y), (N, 4, 3), (N, 1, 3))
+    c("TFOpLambda", lambda x, y: tf.math.multiply(x, y=y), (N, 4, 1), (N, 3))
+    c("TFOpLambda", lambda x: tf.math.maximum(x, 0.5), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.nn.softmax(x, axis=1), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.clip_by_value(x, 0.0, 1.0), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.math.l2_normalize(x, axis=-1), (N, 3))
+    c("TFOpLambda", lambda x: tf.cast(x, "int32"), (N, 3))
+    c("TFOpLambda", lambda x, y: tf.concat([x, y], axis=1), (N, 4, 3), (N, 2, 3))
+    c("TFOpLambda", lambda x, y: tf.concat([x, y], -1), (N, 4, 3), (N, 4, 2))
+    c("TFOpLambda", lambda x, y: tf.stack([x, y], axis=1), (N, 4, 3), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.reshape(x, [-1, 12]), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.reshape(x, (-1, 2, 6)), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.transpose(x, perm=[0, 2, 1]), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.transpose(x), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.expand_dims(x, -1), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.expand_dims(x, axis=1), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.squeeze(x, axis=1), (N, 1, 3))
+    c("TFOpLambda", lambda x: tf.squeeze(x, [1, 3]), (N, 1, 3, 1))
+    c("TFOpLambda", lambda x: tf.reduce_mean(x, axis=1, keepdims=True), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.math.reduce_sum(x, axis=[1, 2]), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.math.reduce_max(x, -1), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.reduce_min(x), (N, 4, 3))
+    c("TFOpLambda", lambda x, y: tf.matmul(x, y), (N, 4, 3), (N, 3, 5))
+    c("TFOpLambda", lambda x, y: tf.matmul(x, y, transpose_b=True), (N, 4, 3), (N, 5, 3))
+    c("TFOpLambda", lambda x, y: tf.linalg.matmul(x, y, transpose_a=True), (N, 3, 4), (N, 3, 5))
+    c("TFOpLambda", lambda x: tf.split(x, 2, axis=1), (N, 4, 3))
+    c("TFOpLambda", lambda x: tf.shape(x), (N, 4, 3))
+    c("SlicingOpLambda", lambda x: x[:, 1:3], (N, 4, 3))
+    c("SlicingOpLambda", lambda x: x[:, 0], (N, 4, 3))
+    c("SlicingOpLambda", lambda x: x[..., None], (N, 4, 3))
+    c("SlicingOpLambda", lambda x: x[:, ::2, -1], (N, 5, 3))
+    c("SlicingOpLambda", lambda x: x[:, -2:], (N, 5, 3))
+    c("SlicingOpLambda", lambda x: x[:, 1:], (N, N, 3))
     return C
 
 
@@ -506,8 +641,8 @@ def run_dialect(d, apps):
 
     def weights_of(layer):
         ws = []
-        for w, tr in [(w, True) for w in layer.trainable_weights] + [
-            (w, False) for w in layer.non_trainable_weights
+        for w, tr in [(w, True) for w in getattr(layer, "trainable_weights", [])] + [
+            (w, False) for w in getattr(layer, "non_trainable_weights", [])
         ]:
             name = w.name.split("/")[-1].split(":")[0]
             ws.append({"name": name, "shape": [int(x) for x in w.shape], "trainable": tr})
@@ -519,13 +654,12 @@ def run_dialect(d, apps):
         name = "case_%d" % i
         rec = {"class": cls if isinstance(cls, str) else cls[0], "inputs": shapes}
         inputs = [K.Input(batch_shape=tuple(s), name="in_%d_%d" % (i, j)) for j, s in enumerate(shapes)]
-        if isinstance(cls, tuple):  # a TF op on Keras tensors
-            o = cls[1](*inputs)
-            layer = o._keras_history.layer
-            model = K.Model(inputs, o)
-            entry = [l for l in metadata(model)["model_config"]["config"]["layers"] if l["name"] == layer.name][0]
-            rec.update({"class": entry["class_name"]}, config=jsonable(entry["config"]))
-            rec.update(outputs=[shape_of(o)], weights=weights_of(layer), params=layer.count_params())
+        if isinstance(cls, tuple):  # a function of the Input tensors (TF ops, RNNs, attention...)
+            try:
+                rec = call_case(d, K, cls, inputs, shapes, i, metadata, jsonable, weights_of, shape_of)
+            except Exception as e:  # noqa: BLE001 - reported, never recorded
+                skipped.append("%s %s: %s" % (cls[0], shapes, " ".join(str(e).split())[:150]))
+                continue
             out.append(rec)
             continue
         ctor = extra.get(cls) or getattr(K.layers, cls)
@@ -574,6 +708,51 @@ def run_dialect(d, apps):
     if apps:
         out.extend(app_cases(d, K, metadata, jsonable, weights_of, shape_of))
     return out, skipped
+
+
+def call_case(d, K, cls, inputs, shapes, i, metadata, jsonable, weights_of, shape_of):
+    """One case built by calling cls[1] on the Input tensors; see call_cases."""
+    o = cls[1](*inputs)
+    outs = list(o) if isinstance(o, (list, tuple)) else [o]
+    hist = outs[0]._keras_history
+    layer = hist.layer if d == "k2" else hist.operation
+    model = K.Model(inputs, outs)
+    entry = [l for l in metadata(model)["model_config"]["config"]["layers"] if l["name"] == layer.name][0]
+    by_name = {"in_%d_%d" % (i, j): s for j, s in enumerate(shapes)}
+    ins, kwargs = node_inputs(entry["inbound_nodes"][0], by_name)
+    rec = {"class": entry["class_name"], "config": jsonable(entry["config"]), "inputs": ins}
+    if kwargs:
+        rec["kwargs"] = jsonable(kwargs)
+    params = layer.count_params() if hasattr(layer, "count_params") else 0
+    rec.update(outputs=[shape_of(t) for t in outs], weights=weights_of(layer), params=params)
+    return rec
+
+
+def node_inputs(node, by_name):
+    """The shapes of the tensors a saved node reads, positional ones first,
+    then those passed as keywords in sorted key order, and the call's
+    keyword arguments as saved."""
+    if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
+        def tensors(v):
+            if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":
+                return [by_name[v["config"]["keras_history"][0]]]
+            if isinstance(v, (list, tuple)):
+                return [s for e in v for s in tensors(e)]
+            return []
+        kwargs = node.get("kwargs") or {}
+        ins = tensors(node["args"]) + [s for k in sorted(kwargs) for s in tensors(kwargs[k])]
+        return ins, kwargs
+    # Keras 2: [[name, node_index, tensor_index, kwargs], ...], or one such
+    # entry unwrapped when the call's first argument is one tensor (TF ops).
+    if isinstance(node[0], str):
+        node = [node]
+    kwargs = node[0][3] if len(node[0]) > 3 else {}
+
+    def is_tensor(v):
+        return isinstance(v, list) and len(v) == 3 and isinstance(v[0], str) and v[0] in by_name
+    ins = [by_name[e[0]] for e in node if e[0] != "_CONSTANT_VALUE"]
+    ins += [by_name[kwargs[k][0]] for k in sorted(kwargs) if is_tensor(kwargs[k])]
+    return ins, kwargs
 
 
 APPS = {

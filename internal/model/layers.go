@@ -4,7 +4,13 @@
 // Covered layer classes:
 //   - input: InputLayer
 //   - core: Dense, Embedding, Identity, Masking, Activation, Rescaling, Normalization,
-//     CenterCrop, Resizing, TFOpLambda (tf-keras; elementwise ops only)
+//     CenterCrop, Resizing, Lambda (only with a list output_shape in its config)
+//   - TensorFlow and Keras 3 ops: TFOpLambda, SlicingOpLambda (tf-keras), the
+//     keras.ops operations Keras 3 saves as layers (layers_tfop.go)
+//   - recurrent: LSTM, GRU, SimpleRNN, CuDNNLSTM, CuDNNGRU, ConvLSTM1D/2D/3D,
+//     Bidirectional, TimeDistributed
+//   - attention: MultiHeadAttention, Attention, AdditiveAttention
+//   - Keras 1 configs, read as Keras 2.0's legacy interfaces read them (layers_keras1.go)
 //   - convolution: Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose,
 //     Conv3DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D
 //   - pooling: MaxPooling1D/2D/3D, AveragePooling1D/2D/3D, GlobalAveragePooling1D/2D/3D,
@@ -20,8 +26,7 @@
 //   - keras.applications helpers: LayerScale, StochasticDepth (ConvNeXt),
 //     CustomScaleLayer (InceptionResNetV2)
 //
-// Any other class (Lambda, RNNs, custom layers, nested models) gives
-// ErrUnknownLayer. (This comment is detached from the package clause on
+// Any other class (custom layers, nested models) gives ErrUnknownLayer. (This comment is detached from the package clause on
 // purpose: model.go holds the package doc.)
 
 package model
@@ -79,22 +84,49 @@ type WeightSpec struct {
 // float64 (Python's shape arithmetic in numpy, JSON readers) loses integers.
 const maxSize = 1 << 53
 
-// layerKind is how one class computes shapes and weights. infer only sees
-// known input shapes; weights may see nil shapes (then input-dependent
-// weight shapes are nil).
+// layerKind is how one class computes shapes and weights. infer (or
+// multi) only sees known input shapes; weights may see nil shapes (then
+// input-dependent weight shapes are nil).
 type layerKind struct {
-	// nIn is the number of inputs: 1, 2 (exactly), 0 (InputLayer) or -1 (one or more).
-	nIn     int
-	infer   func(c *lcfg, in []Shape) (Shape, error)
+	// nIn is the number of inputs: 1, 2 (exactly), 0 (InputLayer), -1 (one
+	// or more) or -2 (one or more; only the first counts, e.g. an RNN's
+	// initial states).
+	nIn   int
+	infer func(c *lcfg, in []Shape) (Shape, error)
+	// multi replaces infer for classes whose calls may return several
+	// tensors; nOut then gives their number, also for unknown inputs.
+	multi   func(c *lcfg, in []Shape) ([]Shape, error)
+	nOut    func(c *lcfg) (int, error)
 	weights func(c *lcfg, in []Shape) ([]WeightSpec, error)
 }
 
+// run computes the output shapes of a call on known inputs.
+func (k *layerKind) run(c *lcfg, in []Shape) ([]Shape, error) {
+	if k.multi != nil {
+		return k.multi(c, in)
+	}
+	out, err := k.infer(c, in)
+	if err != nil {
+		return nil, err
+	}
+	return []Shape{out}, nil
+}
+
+// outputs is the number of tensors a call returns.
+func (k *layerKind) outputs(c *lcfg) (int, error) {
+	if k.nOut == nil {
+		return 1, nil
+	}
+	return k.nOut(c)
+}
+
 // prepare finds the layer kind and checks the inputs it is called on.
-func prepare(class string, cfg *jsonx.Obj, in []Shape, d Dialect) (*layerKind, *lcfg, []Shape, error) {
+func prepare(class string, cfg *jsonx.Obj, in []Shape, kw *jsonx.Obj, d Dialect) (*layerKind, *lcfg, []Shape, error) {
 	k, c, err := lookup(class, cfg, d)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	c.kw = kw
 	if k.nIn == 0 {
 		in = nil
 	}
@@ -108,23 +140,39 @@ func prepare(class string, cfg *jsonx.Obj, in []Shape, d Dialect) (*layerKind, *
 // a layer, given the shapes of its flattened input tensors in call order.
 // Unknown inputs (nil Shape) give unknown outputs (nil), never a guess.
 func InferLayer(class string, cfg *jsonx.Obj, in []Shape, d Dialect) ([]Shape, error) {
-	k, c, in, err := prepare(class, cfg, in, d)
+	return InferCall(class, cfg, in, nil, d)
+}
+
+// InferCall is InferLayer for one call of a layer: kw holds the call's
+// keyword arguments as its node wrote them (nil for none), which can change
+// what the layer returns, e.g. MultiHeadAttention(return_attention_scores=True).
+// in holds every tensor the call reads: positional ones first, then those
+// passed as keywords (in the order written in Keras 2, sorted in Keras 3;
+// see Node.In).
+func InferCall(class string, cfg *jsonx.Obj, in []Shape, kw *jsonx.Obj, d Dialect) ([]Shape, error) {
+	k, c, in, err := prepare(class, cfg, in, kw, d)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range in {
 		if s == nil {
-			return []Shape{nil}, nil
+			n, err := k.outputs(c)
+			if err != nil {
+				return nil, err
+			}
+			return make([]Shape, n), nil
 		}
 	}
-	out, err := k.infer(c, in)
+	out, err := k.run(c, in)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkShape(out, "output"); err != nil {
-		return nil, err
+	for _, s := range out {
+		if err := c.checkShape(s, "output"); err != nil {
+			return nil, err
+		}
 	}
-	return []Shape{out}, nil
+	return out, nil
 }
 
 // LayerWeights returns the weights Keras creates when it builds this layer
@@ -134,25 +182,35 @@ func InferLayer(class string, cfg *jsonx.Obj, in []Shape, d Dialect) ([]Shape, e
 // "trainable": false. When every input is known, an input the layer cannot
 // be applied to gives the same error as InferLayer.
 func LayerWeights(class string, cfg *jsonx.Obj, in []Shape, d Dialect) ([]WeightSpec, error) {
-	k, c, in, err := prepare(class, cfg, in, d)
+	return CallWeights(class, cfg, in, nil, d)
+}
+
+// CallWeights is LayerWeights for the call that builds the layer, with its
+// keyword arguments kw and its tensors in as InferCall takes them (which
+// tensor is MultiHeadAttention's key and which its value).
+func CallWeights(class string, cfg *jsonx.Obj, in []Shape, kw *jsonx.Obj, d Dialect) ([]WeightSpec, error) {
+	k, c, in, err := prepare(class, cfg, in, kw, d)
 	if err != nil {
 		return nil, err
+	}
+	if k.weights == nil {
+		return nil, nil // shapes need not be known, e.g. a TF op without its kwargs
 	}
 	known := true
 	for _, s := range in {
 		known = known && s != nil
 	}
 	if known {
-		if _, err := k.infer(c, in); err != nil {
+		if _, err := k.run(c, in); err != nil {
 			return nil, err
 		}
-	}
-	if k.weights == nil {
-		return nil, nil
 	}
 	ws, err := k.weights(c, in)
 	if err != nil {
 		return nil, err
+	}
+	if c.k1 {
+		ws = keras1Weights(c, ws)
 	}
 	// Trainable weights first, each group in creation order.
 	out := make([]WeightSpec, 0, len(ws))
@@ -186,15 +244,20 @@ func LayerWeights(class string, cfg *jsonx.Obj, in []Shape, d Dialect) ([]Weight
 }
 
 func lookup(class string, cfg *jsonx.Obj, d Dialect) (*layerKind, *lcfg, error) {
+	c := &lcfg{o: cfg, class: class, d: d}
+	// Keras 1 configs use other keys (border_mode, dim_ordering "th", ...):
+	// they are read as Keras 2.0 converted them.
+	if isKeras1(class, cfg) {
+		k2class, k2cfg, err := c.fromKeras1()
+		if err != nil {
+			return nil, nil, err
+		}
+		c.o, c.k1, c.k1class = k2cfg, true, class
+		class = k2class
+	}
 	k := layerKinds[class]
 	if k == nil {
 		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownLayer, class)
-	}
-	c := &lcfg{o: cfg, class: class, d: d}
-	// Keras 1 configs use other keys (border_mode, dim_ordering "th", ...):
-	// reading them with Keras 2 defaults would give wrong shapes.
-	if cfg.Has("border_mode") || cfg.Has("dim_ordering") {
-		return nil, nil, c.badf("keras 1 configs are not supported")
 	}
 	return k, c, nil
 }
@@ -204,7 +267,7 @@ func (c *lcfg) checkInputs(k *layerKind, in []Shape) error {
 	switch {
 	case k.nIn == 0:
 		// InputLayer: inputs are ignored.
-	case k.nIn == -1 && len(in) == 0:
+	case k.nIn < 0 && len(in) == 0:
 		return c.errf("expects at least 1 input, got none")
 	case k.nIn > 0 && len(in) != k.nIn:
 		return c.errf("expects %d input%s, got %d", k.nIn, plural(k.nIn), len(in))
@@ -251,6 +314,10 @@ type lcfg struct {
 	o     *jsonx.Obj
 	class string
 	d     Dialect
+	kw    *jsonx.Obj // the call's keyword arguments, nil for none
+	// k1 marks a Keras 1 config, translated; k1class is its class name.
+	k1      bool
+	k1class string
 }
 
 func (c *lcfg) errf(format string, args ...any) error {
@@ -259,243 +326,6 @@ func (c *lcfg) errf(format string, args ...any) error {
 
 func (c *lcfg) badf(format string, args ...any) error {
 	return &configError{class: c.class, msg: fmt.Sprintf(format, args...)}
-}
-
-// number reads an integer config value, capped at ±maxSize.
-func (c *lcfg) number(key string, v *jsonx.Value) (int, error) {
-	if v == nil || v.Kind != jsonx.Number {
-		return 0, c.badf("config %q is not an integer", key)
-	}
-	if f, ok := v.Float64(); ok && (f > maxSize || f < -maxSize) {
-		return 0, c.errf("config %q is too large", key)
-	}
-	n, ok := v.Int()
-	if !ok {
-		return 0, c.badf("config %q is not an integer", key)
-	}
-	return int(n), nil
-}
-
-// integer reads key as an integer; a missing or null key gives def.
-func (c *lcfg) integer(key string, def int) (int, error) {
-	v := c.o.Get(key)
-	if v.IsNull() {
-		return def, nil
-	}
-	return c.number(key, v)
-}
-
-// required reads key as an integer that must be present.
-func (c *lcfg) required(key string) (int, error) {
-	v := c.o.Get(key)
-	if v.IsNull() {
-		return 0, c.badf("config %q is missing", key)
-	}
-	return c.number(key, v)
-}
-
-// positive reads a required integer that must be > 0.
-func (c *lcfg) positive(key string) (int, error) {
-	n, err := c.required(key)
-	if err != nil {
-		return 0, err
-	}
-	if n <= 0 {
-		return 0, c.errf("%s must be positive, got %d", key, n)
-	}
-	return n, nil
-}
-
-// boolean reads key as a bool; missing or null gives def.
-func (c *lcfg) boolean(key string, def bool) (bool, error) {
-	v := c.o.Get(key)
-	if v.IsNull() {
-		return def, nil
-	}
-	if v.Kind != jsonx.Bool {
-		return false, c.badf("config %q is not a boolean", key)
-	}
-	return v.B, nil
-}
-
-// str reads key as a string; missing or null gives def.
-func (c *lcfg) str(key, def string) (string, error) {
-	v := c.o.Get(key)
-	if v.IsNull() {
-		return def, nil
-	}
-	if v.Kind != jsonx.String {
-		return "", c.badf("config %q is not a string", key)
-	}
-	return v.Str, nil
-}
-
-// ints reads key as a list of integers (a bare integer gives a
-// one-element list). Missing or null gives nil, false.
-func (c *lcfg) ints(key string) ([]int, bool, error) {
-	v := c.o.Get(key)
-	if v.IsNull() {
-		return nil, false, nil
-	}
-	if v.Kind == jsonx.Number {
-		n, err := c.number(key, v)
-		return []int{n}, true, err
-	}
-	if v.Kind != jsonx.Array {
-		return nil, false, c.badf("config %q is not an integer or a list of integers", key)
-	}
-	if len(v.Elems) > 64 {
-		return nil, false, c.errf("config %q has too many entries", key)
-	}
-	out := make([]int, len(v.Elems))
-	for i, e := range v.Elems {
-		n, err := c.number(key, e)
-		if err != nil {
-			return nil, false, err
-		}
-		out[i] = n
-	}
-	return out, true, nil
-}
-
-// tuple reads an n-tuple of positive integers as Keras's
-// standardize_tuple does: an integer is repeated n times. Missing or null
-// gives def repeated.
-func (c *lcfg) tuple(key string, n, def int) ([]int, error) {
-	vals, ok, err := c.ints(key)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		if def <= 0 {
-			return nil, c.badf("config %q is missing", key)
-		}
-		vals = []int{def}
-	}
-	if len(vals) == 1 && n > 1 {
-		v := vals[0]
-		vals = make([]int, n)
-		for i := range vals {
-			vals[i] = v
-		}
-	}
-	if len(vals) != n {
-		return nil, c.errf("%s must have %d value%s, got %d", key, n, plural(n), len(vals))
-	}
-	for _, v := range vals {
-		if v <= 0 {
-			return nil, c.errf("%s must be positive, got %s", key, tupleString(vals))
-		}
-	}
-	return vals, nil
-}
-
-// channelsFirst reads data_format.
-func (c *lcfg) channelsFirst() (bool, error) {
-	f, err := c.str("data_format", "channels_last")
-	if err != nil {
-		return false, err
-	}
-	switch f {
-	case "channels_last":
-		return false, nil
-	case "channels_first":
-		return true, nil
-	}
-	return false, c.badf("unknown data_format %q", f)
-}
-
-// padding reads padding (valid, same, causal), lower-cased as Keras does.
-func (c *lcfg) padding(causalOK bool) (string, error) {
-	p, err := c.str("padding", "valid")
-	if err != nil {
-		return "", err
-	}
-	p = strings.ToLower(p)
-	switch p {
-	case "valid", "same":
-		return p, nil
-	case "causal":
-		if causalOK {
-			return p, nil
-		}
-		return "", c.errf("causal padding is not supported by %s", c.class)
-	}
-	return "", c.badf("unknown padding %q", p)
-}
-
-// mul multiplies two sizes (no None) with the maxSize cap.
-func (c *lcfg) mul(a, b int) (int, error) {
-	if a < 0 || b < 0 {
-		return 0, c.errf("negative size")
-	}
-	if a != 0 && b > maxSize/a {
-		return 0, c.errf("size %d x %d is too large", a, b)
-	}
-	return a * b, nil
-}
-
-// add adds two sizes (no None) with the maxSize cap.
-func (c *lcfg) add(a, b int) (int, error) {
-	if a < 0 || b < 0 || a > maxSize-b {
-		return 0, c.errf("size %d + %d is out of range", a, b)
-	}
-	return a + b, nil
-}
-
-// prod multiplies sizes (no None).
-func (c *lcfg) prod(dims ...int) (int, error) {
-	p := 1
-	for _, d := range dims {
-		var err error
-		if p, err = c.mul(p, d); err != nil {
-			return 0, err
-		}
-	}
-	return p, nil
-}
-
-// mulDim multiplies a dimension that may be None by a factor.
-func (c *lcfg) mulDim(d, f int) (int, error) {
-	if d == None {
-		return None, nil
-	}
-	return c.mul(d, f)
-}
-
-// rank checks that s has exactly n dimensions.
-func (c *lcfg) rank(s Shape, n int) error {
-	if len(s) != n {
-		return c.errf("expects inputs of rank %d, got %s", n, s)
-	}
-	return nil
-}
-
-// minRank checks that s has at least n dimensions.
-func (c *lcfg) minRank(s Shape, n int) error {
-	if len(s) < n {
-		return c.errf("expects inputs of rank >= %d, got %s", n, s)
-	}
-	return nil
-}
-
-// axis normalizes a possibly negative axis for a shape of the given rank.
-func (c *lcfg) axis(a, rank int) (int, error) {
-	if a < -rank || a >= rank {
-		return 0, c.errf("axis %d is out of range for rank %d", a, rank)
-	}
-	if a < 0 {
-		a += rank
-	}
-	return a, nil
-}
-
-// known returns d or an error naming what must be defined.
-func (c *lcfg) known(d int, what string, s Shape) (int, error) {
-	if d == None {
-		return 0, c.errf("the %s of the input %s must be defined", what, s)
-	}
-	return d, nil
 }
 
 // w builds a WeightSpec.
