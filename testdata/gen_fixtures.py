@@ -19,10 +19,9 @@ Run from the repository root:  .venv/bin/python testdata/gen_fixtures.py
     testdata/FIXTURES.md                the fixture table, with cross-load and
                                         prediction results measured here
 
-Both Kerases run in this one process (both on the TensorFlow backend).
-Every layer and model is named explicitly, so names do not depend on Keras's
-global name counters, and every model is built right after a fixed seed.
-This is test tooling only: modelsurg itself never runs Python.
+Both Kerases run in this one process (TensorFlow backend). Layers are named explicitly
+(layers for TensorFlow / keras.ops calls by Keras, after clear_session), every model is
+built right after a fixed seed. This is test tooling only: modelsurg never runs Python.
 """
 
 import io
@@ -32,6 +31,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # default on some CPUs only; without it channels_first fails
 # Keras 3 sizes its summary table by the terminal: pin it so that the golden
 # summaries use Keras's default widths (88 / 108) whatever the terminal is.
 os.environ["COLUMNS"] = "200"
@@ -271,6 +271,203 @@ def build_weights_only(K):
     return K.Model(x, y, name="mini_app")
 
 
+# Forms of real files (issue #12). TensorFlow ops on KerasTensors: tf_keras
+# records each as a TFOpLambda (SlicingOpLambda for x[...]) whose inbound
+# node holds the op's other arguments as kwargs, tensors there as
+# ["layer", node, index]; only tf_keras can write them.
+def build_tfops(K):
+    L = K.layers
+    a = K.Input((6,), name="in_a")
+    b = K.Input((6,), name="in_b")
+    h = L.Dense(8, name="dense_a")(a)
+    g = L.Dense(8, name="dense_b")(b)
+    r = tf.nn.relu6((h + 3) * 2.0)
+    c = tf.concat([r, g], axis=-1)  # (None, 16)
+    s = tf.transpose(tf.reshape(c, (-1, 4, 4)), perm=[0, 2, 1])
+    s = tf.squeeze(tf.expand_dims(s, axis=1), axis=1)
+    mean = tf.reduce_mean(s, axis=1, keepdims=True)  # (None, 1, 4)
+    gram = tf.matmul(s, s, transpose_b=True)  # the second operand is the keyword "b"
+    y = L.Concatenate(name="cat")([
+        L.Flatten(name="flat_mean")(mean), L.Flatten(name="flat_gram")(gram), h[:, 1:3],
+        tf.math.add(r, g), tf.maximum(r, g), tf.reduce_mean(s, axis=[1, 2])[:, None]])
+    return K.Model([a, b], L.Dense(2, name="out")(y), name="tfops")
+
+
+def build_tfops_multi(K):
+    # Ops with several outputs (tf.split, tf.unstack: tensor indices 0 and 1),
+    # a constant first argument (["_CONSTANT_VALUE", -1, 3.0, {...}]), a bool tensor.
+    L = K.layers
+    x = K.Input((6,), name="x")
+    h = L.Dense(8, name="dense")(x)
+    p, q = tf.split(h, 2, axis=-1)
+    u = tf.unstack(tf.reshape(h, (-1, 2, 4)), axis=1)
+    st = L.Flatten(name="flat_stack")(tf.stack([p, q], axis=1))
+    y = L.Concatenate(name="cat")([
+        p, q, u[0], u[1], st, tf.where(h > 0, h, 0.5), tf.concat([p, tf.ones_like(q)], axis=-1),
+        3.0 - p, tf.gather(h, [0, 2, 4], axis=1), tf.clip_by_value(h, -1.0, 1.0)])
+    return K.Model(x, L.Dense(2, name="out")(y), name="tfops_multi")
+
+
+def build_keras3_ops(K):
+    # The keras.ops forms Keras 3 reads back from .h5: constants in a merge
+    # layer's input list ({"class_name": "__tensor__"} / "__numpy__"), and
+    # ops.concatenate, written as a Concatenate with a minimal config.
+    L = K.layers
+    x = K.Input((6,), name="x")
+    h = L.Dense(4, name="dense")(x)
+    a = L.Add(name="add_const")([h, keras.ops.ones((1, 4))])
+    m = L.Multiply(name="mul_const")([h, np.full((1, 4), 2.0, "float32")])
+    c = keras.ops.concatenate([a, m], axis=-1)
+    return K.Model(x, L.Dense(2, name="out")(c), name="keras3_ops")
+
+
+def build_keras3_unloadable(K):
+    # What Keras 3 writes to .h5 but cannot load (only its config is kept):
+    # operations (x + 1, ops.relu, slicing, ...) become layers of classes
+    # Add, Relu, GetItem, ... with no module; Embedding(mask_zero) passes its
+    # mask to the LSTM through a NotEqual operation; Attention's default
+    # score_mode "dot" is read back as the function ops.dot.
+    L = K.layers
+    ops = keras.ops
+    x = K.Input((6,), name="x")
+    h = L.Dense(8, name="dense")(x)
+    t = ops.relu6((h + 1) * 2.0)
+    s = ops.transpose(ops.reshape(t, (-1, 2, 4)), axes=(0, 2, 1))
+    p, q = ops.split(h, 2, axis=-1)
+    parts = [h[:, 1:3], ops.mean(s, axis=1), ops.maximum(p, q), 3.0 - p,
+             ops.add(h, ops.ones((8,)))]
+    tokens = K.Input((5,), name="tokens", dtype="int32")
+    e = L.Embedding(10, 3, mask_zero=True, name="embed")(tokens)
+    parts.append(L.LSTM(2, name="lstm_masked")(e))
+    parts.append(L.GlobalAveragePooling1D(name="pool")(L.Attention(name="dot_attn")([e, e])))
+    return K.Model([x, tokens], L.Dense(2, name="out")(L.Concatenate(name="cat")(parts)), name="keras3_unloadable")
+
+
+def build_kwargs_tensor(K):
+    # Tensors passed as keyword arguments: MultiHeadAttention's value, key and
+    # attention_mask (different branches), both outputs of return_attention_scores
+    # used, and in Keras 3 a Dense whose only input is the keyword "inputs".
+    # The sequences have one length: Keras 3.15.1 infers the scores of a
+    # query of length 5 and a value of length 7 as (None, 2, 5, 5).
+    L = K.layers
+    q_in = K.Input((5, 6), name="query_in")
+    kv_in = K.Input((5, 4), name="kv_in")
+    mask = K.Input((5, 5), name="mask_in")
+    q = L.Dense(6, name="q_proj")(q_in)
+    v = L.Dense(3, name="v_proj")(kv_in)
+    k = L.Dense(5, name="k_proj")(kv_in)
+    o, scores = L.MultiHeadAttention(num_heads=2, key_dim=4, name="mha")(
+        q, value=v, key=k, return_attention_scores=True)
+    o = L.MultiHeadAttention(num_heads=1, key_dim=3, name="self_mha")(o, o, attention_mask=mask)
+    o = L.Dense(4, name="kw_dense")(inputs=o)
+    y = L.Concatenate(name="cat")([L.Flatten(name="o_flat")(o), L.Flatten(name="scores_flat")(scores)])
+    return K.Model([q_in, kv_in, mask], L.Dense(2, name="out")(y), name="kwargs_tensor")
+
+
+def build_rnn(K):
+    # The token ids come from a float input (sigmoid * 9 -> 0..8, cast by
+    # Embedding) so that the suites' float32 batches are valid ids. mask_zero
+    # only in tf_keras: Keras 3 writes the mask as a NotEqual operation it
+    # cannot load (keras3_unloadable).
+    L = K.layers
+    x = K.Input((6, 3), name="seq")
+    a = L.LSTM(4, return_sequences=True, name="lstm_seq")(x)
+    a = L.GRU(3, reset_after=True, return_sequences=True, name="gru_reset_after")(a)
+    a = L.GRU(3, reset_after=False, name="gru_reset_before")(a)
+    b = L.SimpleRNN(2, return_sequences=True, name="simple_seq")(x)
+    b = L.SimpleRNN(2, name="simple_last")(b)
+    t = K.Input((6,), name="tokens")
+    e = L.Rescaling(9.0, name="to_ids")(L.Activation("sigmoid", name="squash")(t))
+    e = L.Embedding(10, 3, mask_zero=K is tf_keras, name="embed")(e)
+    c = L.LSTM(3, name="lstm_embedded")(e)
+    y = L.Concatenate(name="cat")([a, b, c])
+    return K.Model([x, t], L.Dense(2, name="out")(y), name="rnn")
+
+
+def build_seq2seq(K):
+    # return_state outputs feeding other layers: an encoder's [h, c] as the
+    # decoder's initial_state (tf_keras: extra inbound entries; Keras 3: the
+    # keyword initial_state), a GRU's state, a Bidirectional with 5 outputs.
+    L = K.layers
+    src = K.Input((5, 3), name="src")
+    tgt = K.Input((4, 2), name="tgt")
+    enc, h, c = L.LSTM(4, return_state=True, name="encoder")(src)
+    dec = L.LSTM(4, return_sequences=True, name="decoder")(tgt, initial_state=[h, c])
+    gseq, gh = L.GRU(3, return_sequences=True, return_state=True, name="gru_state")(dec)
+    g = L.GRU(3, name="gru_init")(gseq, initial_state=gh)
+    bo, fh, _, _, bc = L.Bidirectional(L.LSTM(2, return_state=True, name="bi_cell"), name="bi_state")(src)
+    s = L.Concatenate(name="cat")([enc, g, bo, fh, bc])
+    dec_out = L.TimeDistributed(L.Dense(3, name="td_dense"), name="td")(dec)
+    return K.Model([src, tgt], [dec_out, L.Dense(2, name="out")(s)], name="seq2seq")
+
+
+def build_rnn_wrappers(K):
+    L = K.layers
+    x = K.Input((5, 3), name="seq")
+    bc = L.Bidirectional(L.LSTM(2, return_sequences=True, name="fwd"), merge_mode="concat", name="bi_concat")(x)
+    bs = L.Bidirectional(L.GRU(2, name="gru"), merge_mode="sum", name="bi_sum")(bc)
+    td = L.Flatten(name="td_flat")(L.TimeDistributed(L.Dense(2, name="td_inner"), name="td_dense")(bc))
+    v = K.Input((3, 6, 6, 1), name="frames")
+    tc = L.TimeDistributed(L.Conv2D(2, 3, name="td_conv_inner"), name="td_conv")(v)
+    cs = L.ConvLSTM2D(2, 3, padding="same", return_sequences=True, name="convlstm_seq")(tc)
+    cl = L.Flatten(name="conv_flat")(L.ConvLSTM2D(2, 3, name="convlstm_last")(cs))
+    y = L.Concatenate(name="cat")([bs, td, cl])
+    return K.Model([x, v], L.Dense(2, name="out")(y), name="rnn_wrappers")
+
+
+def build_attention(K):
+    # Attention's default score_mode "dot" only in tf_keras (keras3_unloadable).
+    L = K.layers
+    q = K.Input((4, 6), name="query_in")
+    v = K.Input((4, 6), name="value_in")
+    a = L.Attention(score_mode="dot" if K is tf_keras else "concat", name="dot_attn")([q, v])
+    b = L.Attention(use_scale=True, score_mode="concat", name="concat_attn")([q, v, a])
+    c = L.AdditiveAttention(name="add_attn")([q, v])
+    c = L.Attention(score_mode="concat", name="causal_attn")([c, c], use_causal_mask=True)
+    x = L.Dense(8, name="embed")(L.Concatenate(name="join")([a, b, c]))
+    # a small transformer encoder block
+    h = L.MultiHeadAttention(num_heads=2, key_dim=4, dropout=0.1, name="block_mha")(x, x)
+    x = L.LayerNormalization(epsilon=1e-6, name="block_ln1")(L.Add(name="block_add1")([x, h]))
+    f = L.Dense(16, activation="relu", name="block_ffn1")(x)
+    f = L.Dense(8, name="block_ffn2")(L.Dropout(0.1, name="block_drop")(f))
+    x = L.LayerNormalization(epsilon=1e-6, name="block_ln2")(L.Add(name="block_add2")([x, f]))
+    x = L.GlobalAveragePooling1D(name="pool")(x)
+    return K.Model([q, v], L.Dense(2, name="out")(x), name="attention")
+
+
+def build_bool_ints(K):
+    # Saved, then ints_for_bools rewrites these configs' booleans as 0/1.
+    L = K.layers
+    x = K.Input((6,), name="x")
+    h = L.Dense(6, use_bias=False, name="no_bias")(x)
+    h = L.BatchNormalization(center=False, scale=True, name="bn_scale_only")(h)
+    h = L.Dense(6, activation="relu", trainable=False, name="frozen")(h)
+    h = L.Reshape((3, 2), name="to_seq")(h)
+    h = L.LSTM(2, return_sequences=True, go_backwards=True, name="lstm_seq")(h)
+    h = L.Flatten(name="flatten")(h)
+    return K.Model(x, L.Dense(2, name="out")(h), name="bool_ints")
+
+
+# Layer config keys whose booleans bool_ints stores as 0 / 1. Not "trainable":
+# both Kerases refuse to load an int there ("Expected `trainable` ... boolean").
+BOOL_KEYS = ("use_bias", "center", "scale", "return_sequences", "return_state", "go_backwards", "stateful", "unroll")
+
+
+def ints_for_bools(path):
+    """Rewrite the BOOL_KEYS booleans of every layer config in path's
+    model_config as ints, in place (same attribute type: variable-length ASCII)."""
+    import json
+
+    with h5py.File(path, "r+") as f:
+        cfg = json.loads(f.attrs["model_config"])
+        for layer in cfg["config"]["layers"]:
+            c = layer["config"]
+            for k in BOOL_KEYS:
+                if isinstance(c.get(k), bool):
+                    c[k] = int(c[k])
+        f.attrs["model_config"] = json.dumps(cfg).encode("utf8")
+
+
 # name -> (builder, what it exercises)
 FIXTURES = {
     "sequential_cnn": (build_sequential_cnn, "Sequential CNN: Input, Conv2D, MaxPooling2D, Flatten, Dense"),
@@ -303,8 +500,85 @@ FIXTURES = {
         build_weights_only,
         "weights-only file, keras.applications layout: root layer_names, no model_config",
     ),
+    "tfops": (
+        build_tfops,
+        "TensorFlow ops as TFOpLambda / SlicingOpLambda: x + 3, x * 2.0, relu6, concat, reshape, transpose, "
+        "expand_dims, squeeze, reduce_mean, matmul (tensor keyword b), x[:, 1:3], add / maximum (tensor keyword y)",
+    ),
+    "tfops_multi": (
+        build_tfops_multi,
+        "TFOpLambda with several outputs (split, unstack), a constant first argument (_CONSTANT_VALUE), "
+        "where (tensor keyword x), stack, gather, clip_by_value",
+    ),
+    "keras3_ops": (
+        build_keras3_ops,
+        "Keras 3 constants in node args (__tensor__, __numpy__) of Add / Multiply; ops.concatenate",
+    ),
+    "keras3_unloadable": (
+        build_keras3_unloadable,
+        "config only: keras.ops calls (Add, Relu6, GetItem, Split, ...), Embedding mask_zero -> LSTM "
+        "(NotEqual op, mask keyword), Attention score_mode dot: Keras 3 writes them to .h5 but cannot load them",
+    ),
+    "kwargs_tensor": (
+        build_kwargs_tensor,
+        "tensors as keyword arguments: MultiHeadAttention value / key / attention_mask from other branches, "
+        "return_attention_scores (both outputs used), Dense(inputs=x)",
+    ),
+    "rnn": (
+        build_rnn,
+        "LSTM, GRU reset_after True / False, SimpleRNN, return_sequences on / off, Embedding "
+        "(mask_zero in Keras 2) -> LSTM",
+    ),
+    "seq2seq": (
+        build_seq2seq,
+        "return_state outputs as initial_state (encoder-decoder LSTM, GRU), Bidirectional return_state "
+        "(5 outputs), TimeDistributed(Dense), two outputs",
+    ),
+    "rnn_wrappers": (
+        build_rnn_wrappers,
+        "Bidirectional merge_mode concat / sum, TimeDistributed(Dense), TimeDistributed(Conv2D), "
+        "ConvLSTM2D with and without return_sequences",
+    ),
+    "attention": (
+        build_attention,
+        "Attention (dot in Keras 2, concat, causal), AdditiveAttention, a transformer block "
+        "(MultiHeadAttention, LayerNormalization)",
+    ),
+    "bool_ints": (
+        build_bool_ints,
+        "ints where Keras writes booleans (use_bias 0, center 0, scale 1, return_sequences 1, ...): "
+        "written by Keras, then rewritten with h5py",
+    ),
 }
 WEIGHTS_ONLY = {"weights_only"}
+# Fixtures only one Keras can write (the others are written by both).
+ONLY = {"tfops": "k2", "tfops_multi": "k2", "keras3_ops": "k3", "keras3_unloadable": "k3"}
+# Fixtures whose writer cannot load them: only configs/DIALECT/NAME.json is kept.
+CONFIG_ONLY = {"keras3_unloadable"}
+# name -> function(path) applied to the saved file before anything reads it
+AFTER_SAVE = {"bool_ints": ints_for_bools}
+# name -> {dialect: strings its model_config must contain}: the form it is for
+FORMS = {
+    "tfops": {"k2": ['"class_name": "TFOpLambda"', '"class_name": "SlicingOpLambda"', '"y": 3,',
+                     '"y": ["dense_b", 0, 0]', '"b": ["tf.compat.v1.squeeze", 0, 0]']},
+    "tfops_multi": {"k2": ['["tf.split", 0, 1, {}]', '["tf.unstack", 0, 1, {}]', '["_CONSTANT_VALUE", -1, 3.0, {"y": [',
+                           '"x": ["dense", 0, 0]']},
+    "keras3_ops": {"k3": ['"class_name": "__tensor__"', '"class_name": "__numpy__"']},
+    "keras3_unloadable": {"k3": ['"class_name": "Relu6"', '"class_name": "GetItem"', '"class_name": "NotEqual"',
+                                 '"mask": {"class_name": "__keras_tensor__"', '"score_mode": "dot"']},
+    "kwargs_tensor": {"k2": ['"value": ["v_proj", 0, 0], "key": ["k_proj", 0, 0]',
+                             '"attention_mask": ["mask_in", 0, 0]', '["mha", 0, 1, {}]'],
+                      "k3": ['"kwargs": {"value": {"class_name": "__keras_tensor__"', '"attention_mask": {',
+                             '"args": [], "kwargs": {"inputs": {', '"keras_history": ["mha", 0, 1]']},
+    "rnn": {"k2": ['"mask_zero": true', '"reset_after": false'], "k3": ['"reset_after": false']},
+    "seq2seq": {"k2": ['["tgt", 0, 0, {}], ["encoder", 0, 1, {}], ["encoder", 0, 2, {}]', '["bi_state", 0, 4, {}]'],
+                "k3": ['"kwargs": {"initial_state": [{', '"keras_history": ["bi_state", 0, 4]']},
+    "rnn_wrappers": {"k2": ['"merge_mode": "sum"', '"class_name": "ConvLSTM2D"'],
+                     "k3": ['"merge_mode": "sum"', '"class_name": "ConvLSTM2D"']},
+    "attention": {"k2": ['"score_mode": "dot"', '"use_causal_mask": true'], "k3": ['"use_causal_mask": true']},
+    "bool_ints": {d: ['"use_bias": 0', '"center": 0', '"scale": 1', '"return_sequences": 1', '"go_backwards": 1',
+                      '"trainable": false'] for d in ("k2", "k3")},
+}
 
 
 # --------------------------------------------------------------------------
@@ -386,6 +660,9 @@ def verify(dialect, name, path):
             blk = f["model_weights"]["block"]
             assert "weight_names" not in blk.attrs, list(blk.attrs)
             assert "weight_names0" in blk.attrs and "weight_names1" in blk.attrs, list(blk.attrs)
+        cfg = f.attrs.get("model_config", "")
+        for s in FORMS.get(name, {}).get(dialect, []):
+            assert s in cfg, "%s: model_config lacks %s" % (path, s)
 
 
 def write_config(dialect, name, path):
@@ -405,60 +682,94 @@ def write_config(dialect, name, path):
         fh.write(cfg if isinstance(cfg, bytes) else cfg.encode("utf-8"))
 
 
+def dialects_of(name):
+    return [ONLY[name]] if name in ONLY else list(DIALECTS)
+
+
+def write_fixture(dialect, name, tmp):
+    """Build, save and verify one fixture; returns (path, model). A
+    CONFIG_ONLY fixture is saved under tmp and only its config is kept."""
+    K = DIALECTS[dialect]
+    reset(K)
+    model = FIXTURES[name][0](K)
+    kept = os.path.join(TESTDATA, dialect, name + ".h5")
+    path = os.path.join(tmp, dialect + "_" + name + ".h5") if name in CONFIG_ONLY else kept
+    for p in (kept, path):
+        if os.path.exists(p):
+            os.remove(p)
+    if name in WEIGHTS_ONLY:
+        save_weights_only(K, model, path)
+    else:
+        model.save(path)
+    if name in AFTER_SAVE:
+        AFTER_SAVE[name](path)
+    verify(dialect, name, path)
+    write_config(dialect, name, path)
+    print("wrote %-28s %7d bytes" % (os.path.relpath(path, TESTDATA), os.path.getsize(path)))
+    return path, model
+
+
+def check_fixture(dialect, name, path, models):
+    """The fixture's FIXTURES.md row; writes its golden summary."""
+    other = "k3" if dialect == "k2" else "k2"
+    row = {"what": FIXTURES[name][1], "size": os.path.getsize(path)}
+    if name in WEIGHTS_ONLY:
+        row.update(native=_cross_weights(dialect, dialect, name, models),
+                   cross=_cross_weights(other, dialect, name, models), predict="n/a")
+        return row
+    K = DIALECTS[dialect]
+    golden = os.path.join(TESTDATA, "golden", dialect, name + ".summary.txt")
+    if name in CONFIG_ONLY:
+        row["size"] = os.path.getsize(os.path.join(TESTDATA, "configs", dialect, name + ".json"))
+        try:
+            load(K, path)
+        except Exception as e:  # noqa: BLE001
+            row["native"] = "no: %s: %s" % (type(e).__name__, _first_line(e))
+        else:
+            raise AssertionError("%s/%s: Keras loads it now: make it a fixture" % (dialect, name))
+        if os.path.exists(golden):
+            os.remove(golden)
+        row["predict"] = "n/a"
+    else:
+        m = load(K, path)
+        with open(golden, "w") as fh:
+            fh.write(summary_text(K, m))
+        ys, why = try_predict(m)
+        row["native"] = "yes"
+        row["predict"] = "yes" if ys is not None else "**skipped**: " + why
+    try:
+        mo = load(DIALECTS[other], path)
+    except Exception as e:  # noqa: BLE001
+        row["cross"] = "no: %s: %s" % (type(e).__name__, _first_line(e))
+    else:
+        ys2, why2 = try_predict(mo)
+        if ys2 is None:
+            row["cross"] = "yes (predict fails: %s)" % why2
+        elif row["predict"] == "yes":
+            row["cross"] = "yes (predictions within %.1e of the writer's)" % max_abs_diff(ys, ys2)
+        else:
+            row["cross"] = "yes"
+    return row
+
+
 def main():
+    import tempfile
+
     t0 = time.time()
     rows = {}
     models = {}
-    for dialect, K in DIALECTS.items():
-        os.makedirs(os.path.join(TESTDATA, dialect), exist_ok=True)
-        os.makedirs(os.path.join(TESTDATA, "golden", dialect), exist_ok=True)
-        for name, (builder, _) in FIXTURES.items():
-            reset(K)
-            model = builder(K)
-            path = os.path.join(TESTDATA, dialect, name + ".h5")
-            if os.path.exists(path):
-                os.remove(path)
-            if name in WEIGHTS_ONLY:
-                save_weights_only(K, model, path)
-            else:
-                model.save(path)
-            verify(dialect, name, path)
-            write_config(dialect, name, path)
-            print("wrote %-28s %7d bytes" % (os.path.relpath(path, TESTDATA), os.path.getsize(path)))
-            models[(dialect, name)] = model
+    paths = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for dialect in DIALECTS:
+            os.makedirs(os.path.join(TESTDATA, dialect), exist_ok=True)
+            os.makedirs(os.path.join(TESTDATA, "golden", dialect), exist_ok=True)
+            for name in FIXTURES:
+                if dialect in dialects_of(name):
+                    paths[(dialect, name)], models[(dialect, name)] = write_fixture(dialect, name, tmp)
 
-    # Golden summaries, cross-loading and prediction, measured on the written files.
-    for dialect in DIALECTS:
-        other = "k3" if dialect == "k2" else "k2"
-        for name, (_, what) in FIXTURES.items():
-            path = os.path.join(TESTDATA, dialect, name + ".h5")
-            row = {"what": what, "size": os.path.getsize(path)}
-            if name in WEIGHTS_ONLY:
-                row.update(native=_cross_weights(dialect, dialect, name, models),
-                           cross=_cross_weights(other, dialect, name, models), predict="n/a")
-                rows[(dialect, name)] = row
-                continue
-            K = DIALECTS[dialect]
-            m = load(K, path)
-            golden = os.path.join(TESTDATA, "golden", dialect, name + ".summary.txt")
-            with open(golden, "w") as fh:
-                fh.write(summary_text(K, m))
-            ys, why = try_predict(m)
-            row["native"] = "yes"
-            row["predict"] = "yes" if ys is not None else "**skipped**: " + why
-            try:
-                mo = load(DIALECTS[other], path)
-            except Exception as e:  # noqa: BLE001
-                row["cross"] = "no: %s: %s" % (type(e).__name__, _first_line(e))
-            else:
-                ys2, why2 = try_predict(mo)
-                if ys2 is None:
-                    row["cross"] = "yes (predict fails: %s)" % why2
-                elif ys is not None:
-                    row["cross"] = "yes (predictions within %.1e of the writer's)" % max_abs_diff(ys, ys2)
-                else:
-                    row["cross"] = "yes"
-            rows[(dialect, name)] = row
+        # Golden summaries, cross-loading and prediction, measured on the written files.
+        for (dialect, name), path in paths.items():
+            row = rows[(dialect, name)] = check_fixture(dialect, name, path, models)
             print("checked %s/%s: predict=%s cross=%s" % (dialect, name, row["predict"][:40], row["cross"][:60]))
 
     write_fixtures_md(rows)
@@ -469,10 +780,12 @@ def main():
 
 def _first_line(e):
     """The root cause of a Keras error, shortened for a table cell."""
+    import re
+
     s = str(e).strip()
     if "Exception encountered: " in s:  # "Error when deserializing class ..."
         s = s.rsplit("Exception encountered: ", 1)[1]
-    s = (s.splitlines() or [""])[0]
+    s = re.sub(r" at 0x[0-9a-f]+", "", (s.splitlines() or [""])[0])  # "<function dot at 0x7f...>"
     if len(s) > 150:
         s = s[:150] + "..."
     return s.replace("|", "\\|")
@@ -508,8 +821,38 @@ NOTES = """
   EfficientNetB0); (c) layer names containing `/` (tf_keras DenseNet121 `conv1/conv`).
 - In memory both Kerases number a nested model's first call node 0: `model.summary()` prints
   `inner[0][0]` for tf_keras files too, so the +1 exists only in tf_keras files.
-- `layers_mix`: TF 2.21 on CPU runs the `channels_first` Conv2D in both Kerases, so no fixture skips
-  prediction (`PREDICT_SKIP` is empty).
+- `layers_mix`: TF 2.21 on CPU runs the `channels_first` Conv2D in both Kerases only with oneDNN, which
+  TensorFlow turns on by default on some CPUs only (not on a 2-core AVX2 machine: "UnimplementedError:
+  The Conv2D op currently only supports the NHWC tensor format"); the generator sets
+  `TF_ENABLE_ONEDNN_OPTS=1`, so no fixture skips prediction (`PREDICT_SKIP` is empty).
+- TensorFlow ops (`tfops`, `tfops_multi`): tf_keras names each layer after the op (`tf.math.add`,
+  `tf.compat.v1.squeeze`, `tf.__operators__.getitem`), puts every argument but the first tensor into
+  the inbound entry's kwargs (tensors there as `["layer", node, index]`: `{"y": ["dense_b", 0, 0]}`),
+  repeats the kwargs in each entry of a list argument (`tf.concat`), and writes a constant first
+  argument as `["_CONSTANT_VALUE", -1, 3.0, {...}]`. Keras 3 loads none of them ("Unknown layer: 'TFOpLambda'").
+- Keras 3 writes a `keras.ops` call (and `x + 1`) as a layer of the operation's class (`Add`, `Relu6`,
+  `GetItem`, `Split`, ...; no `module`) and its `.h5` reader cannot load it back: "Unknown layer:
+  'Relu6'", or for the classes that are also layers, "Only input tensors may be passed as positional
+  arguments" (`x + 1`) and "too many positional arguments" (`ops.add(a, b)`). What loads: constants
+  in a merge layer's input list (`Add()([x, ops.ones(...)])`: `{"class_name": "__tensor__"}`, a numpy
+  array: `"__numpy__"`) and `ops.concatenate` (a `Concatenate` with only `name` and `axis`): `keras3_ops`.
+  Keras 3 also cannot load its own `Embedding(mask_zero=True)` feeding a layer (the mask becomes a
+  `NotEqual` operation passed as the keyword `mask`) nor an `Attention` with the default
+  `score_mode="dot"` (read back as the function `ops.dot`: "Invalid value for argument score_mode"):
+  `rnn` and `attention` avoid both in Keras 3, and `configs/k3/keras3_unloadable.json` keeps all these.
+- `keras3_ops`: the `concatenate` layer that `ops.concatenate` wrote is in the config but has no
+  entry in `model_weights/@layer_names` and no group (Keras saved it as an operation), yet Keras 3
+  loads it as a layer; and Keras infers `Add()([x, ops.ones((1, 4))])` as (1, 4), not (None, 4): a
+  merge layer takes the one known batch size among its inputs.
+- Keras 3.15.1 infers `MultiHeadAttention(return_attention_scores=True)` scores as
+  (None, heads, query length, *query* length): with a value of another length its own model fails to
+  run, so `kwargs_tensor` uses one sequence length.
+- Keras 3 keeps call keywords in `kwargs` (`"initial_state": [...]`, `"training": false, "mask": null`
+  on RNNs, `Dense(inputs=x)` as `"args": [], "kwargs": {"inputs": ...}`); tf_keras turns an RNN's
+  `initial_state` into extra inbound entries (`[["tgt", 0, 0, {}], ["encoder", 0, 1, {}], ...]`)
+  and a MultiHeadAttention's positional value into the keyword `value`.
+- Ints for booleans (`bool_ints`): both Kerases load `0` / `1` for the keys listed above; both refuse
+  `"trainable": 1` ("Expected `trainable` ... to be a boolean"), so the fixture keeps `trainable` boolean.
 - Dataset paths: tf_keras `model_weights/L/L/kernel:0`; Keras 3 `model_weights/L/L/kernel`, but a
   Keras 3 Sequential model prefixes its name: `model_weights/conv/sequential_cnn/conv/kernel`, and a
   nested Keras 3 Sequential `block` stores `model_weights/block/block/block_bn/beta`. A tf_keras
@@ -535,13 +878,22 @@ def write_fixtures_md(rows):
     w("  same architecture). *predict*: whether the writing Keras can run `predict` on it on this CPU-only\n")
     w("  TensorFlow; the interop suite skips the prediction check where this says skipped\n")
     w("  (`PREDICT_SKIP` in `tests/interop/conftest.py`).\n")
-    w("- `lambda.h5` stores Python 3.11 bytecode: it only loads under Python 3.11.\n\n")
+    w("- `lambda.h5` stores Python 3.11 bytecode: it only loads under Python 3.11.\n")
+    w("- `bool_ints.h5` is not as Keras wrote it: after `model.save` the generator rewrote with h5py\n")
+    w("  (`ints_for_bools`) the booleans of these layer config keys as 0 / 1:\n")
+    w("  %s;\n" % ", ".join("`%s`" % k for k in BOOL_KEYS))
+    w("  the columns are measured on the rewritten file, and its golden summary is Keras's reading of it.\n")
+    w("- `configs/k3/keras3_unloadable.json` is a config without a file: the model_config of a file Keras 3\n")
+    w("  writes but cannot load (*native* says why), kept as a parser case and fuzz seed.\n")
+    w("- Fixtures written by one Keras only (`tfops`, `tfops_multi`: TensorFlow ops, tf_keras;\n")
+    w("  `keras3_ops`: Keras 3 constants) have one row.\n\n")
     w("| file | writer | exercises | bytes | native | other Keras loads it | predict |\n")
     w("|---|---|---|---:|---|---|---|\n")
     for (dialect, name), r in sorted(rows.items(), key=lambda kv: (list(FIXTURES).index(kv[0][1]), kv[0][0])):
         writer = "Keras 2 (tf_keras %s)" % WANT["tf_keras"] if dialect == "k2" else "Keras 3 (keras %s)" % WANT["keras"]
-        w("| `%s/%s.h5` | %s | %s | %d | %s | %s | %s |\n" % (
-            dialect, name, writer, r["what"], r["size"], r["native"], r["cross"], r["predict"]))
+        f = "configs/%s/%s.json" % (dialect, name) if name in CONFIG_ONLY else "%s/%s.h5" % (dialect, name)
+        w("| `%s` | %s | %s | %d | %s | %s | %s |\n" % (
+            f, writer, r["what"], r["size"], r["native"], r["cross"], r["predict"]))
     total = sum(r["size"] for r in rows.values())
     w("\nTotal: %d bytes.\n" % total)
     w(NOTES)
