@@ -102,7 +102,7 @@ func TestReshapeBranches(t *testing.T) {
 					t.Errorf("%s: %s, want %s", k, got[k], v)
 				}
 			}
-			// Every weight is the same reference into the source file.
+			// Every weight is the same reference as in the source model.
 			for _, l := range out.Layers {
 				src := m.Layer(l.Name)
 				if !slices.Equal(l.Weights, src.Weights) {
