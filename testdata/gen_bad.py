@@ -422,6 +422,24 @@ def _(dst):
     edit_config("k3/sequential_cnn.h5", dst, fn)
 
 
+# --- layer names HDF5 reads as paths -------------------------------------------
+
+
+@case("layer_name_dot.h5", 'k2/sequential_cnn.h5: the weightless layer "pool" renamed ".", which HDF5 reads as the weights group itself: Keras loads it, but no writer can give it a group')
+def _(dst):
+    copy("k2/sequential_cnn.h5", dst)
+    with h5py.File(dst, "r+") as f:
+        cfg = get_config(f)
+        layer(cfg, "pool")["config"]["name"] = "."
+        for lay in cfg["config"]["layers"]:
+            if lay.get("name") == "pool":
+                lay["name"] = "."
+        set_config(f, cfg)
+        g = f["model_weights"]
+        del g["pool"]
+        set_layer_names(g, ["." if n == "pool" else n for n in layer_names(g)])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name in os.listdir(OUT):

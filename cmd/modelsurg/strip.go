@@ -25,7 +25,7 @@ Everything else - config, layer order, every weight - is kept bit for bit.`,
 				return err
 			}
 			defer f.Close()
-			return h5model.Save(out.path, f, f.Model, h5model.SaveOptions{DropTrainingConfig: all, Force: out.force})
+			return h5model.Copy(out.path, f, h5model.SaveOptions{DropTrainingConfig: all, Force: out.force})
 		},
 	}
 	out.register(cmd)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,6 +25,7 @@ type SaveOptions struct {
 const headerLimit = 64512
 
 // Save writes m as a new .h5 file at path in the dialect and layout of src.
+// model_config is m marshalled, or the source's bytes when m is src.Model.
 // Weights that are references into src are copied file to file through one
 // small buffer, never whole in memory (see rawcopy.go); optimizer weights
 // are never written. The file appears at path only when complete: it is
@@ -129,6 +131,23 @@ func syncFile(path string) error {
 }
 
 func save(tmp string, src *File, m *model.Model, opt SaveOptions) error {
+	return withCopier(tmp, func(out hid, c *copier) error { return writeFile(out, c, src, m, opt) })
+}
+
+// Copy writes src again as it is but for its optimizer weights and, with
+// DropTrainingConfig, its training_config: every other attribute, group
+// and dataset is the source's, byte for byte. model_config keeps the
+// source's bytes (Save marshals the model it is given instead).
+func Copy(path string, src *File, opt SaveOptions) error {
+	leave := enter()
+	defer leave()
+	return writeAtomic(path, src.Path, opt.Force, func(tmp string) error {
+		return withCopier(tmp, func(out hid, c *copier) error { return copyAll(out, c, src, opt) })
+	})
+}
+
+// withCopier creates the HDF5 file tmp, lets write fill it and closes it.
+func withCopier(tmp string, write func(out hid, c *copier) error) error {
 	out, err := createFile(tmp)
 	if err != nil {
 		return err
@@ -139,7 +158,7 @@ func save(tmp string, src *File, m *model.Model, opt SaveOptions) error {
 		return err
 	}
 	defer c.close()
-	werr := writeFile(out, c, src, m, opt)
+	werr := write(out, c)
 	cerr := closeFile(out)
 	if werr != nil {
 		return werr
@@ -150,6 +169,35 @@ func save(tmp string, src *File, m *model.Model, opt SaveOptions) error {
 	return c.finish()
 }
 
+func copyAll(out hid, c *copier, src *File, opt SaveOptions) error {
+	root := src.root()
+	names, err := attrNames(root)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n == "training_config" && opt.DropTrainingConfig {
+			continue
+		}
+		if err := copyAttr(root, n, out); err != nil {
+			return err
+		}
+	}
+	kids, err := children(root)
+	if err != nil {
+		return err
+	}
+	for _, k := range kids {
+		if k == "optimizer_weights" {
+			continue
+		}
+		if err := c.copy(src, root, k, out, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) error {
 	root := src.root()
 	names, err := attrNames(root)
@@ -158,7 +206,7 @@ func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) e
 	}
 	for _, n := range names {
 		switch {
-		case n == "model_config" && m != nil:
+		case n == "model_config" && m != nil && m != src.Model:
 			if err := writeStr(out, n, string(model.Marshal(m)), false); err != nil {
 				return err
 			}
@@ -225,17 +273,40 @@ func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) e
 			}
 		}
 	}
-	order, err := m.Order()
+	layerNames, groups, err := savedLayers(src, m)
 	if err != nil {
 		return err
 	}
-	layerNames := make([]string, len(order))
+	return writeWeights(wdst, c, wsrc, src, layerNames, groups)
+}
+
+// savedLayers returns the names Keras lists in layer_names for m, in
+// Keras's layer order, and each one's weights. A layer of the source's
+// config that the source's layer_names lacks is left out: it is a Keras 3
+// operation (a keras.ops call such as x * np.ones(4)), which the config
+// records like a layer but which is no Keras layer, so Keras writes no
+// group for it.
+func savedLayers(src *File, m *model.Model) ([]string, map[string][]*model.Weight, error) {
+	order, err := m.Order()
+	if err != nil {
+		return nil, nil, err
+	}
+	saved := make(map[string]bool, len(src.LayerNames))
+	for _, n := range src.LayerNames {
+		saved[n] = true
+	}
+	var names []string
 	groups := map[string][]*model.Weight{}
-	for i, l := range order {
-		layerNames[i] = l.Name
+	for _, l := range order {
+		if !saved[l.Name] && src.Model != nil {
+			if sl := src.Model.Layer(l.Name); sl != nil && sl.Class == l.Class {
+				continue
+			}
+		}
+		names = append(names, l.Name)
 		groups[l.Name] = l.Weights
 	}
-	return writeWeights(wdst, c, wsrc, src, layerNames, groups)
+	return names, groups, nil
 }
 
 // layerRoots returns the first path component of every layer group: a
@@ -274,21 +345,103 @@ func isListAttr(name, base string) bool {
 	return true
 }
 
-// writeWeights writes layer_names and one group per layer into dst.
+// writeWeights writes layer_names and one group per layer into dst. The
+// groups are made in name order, as Keras makes them: a layer named
+// "Conv/BatchNorm" (tf-keras MobileNetV3) then has its group inside the
+// group of the layer named "Conv", created before it, and a layer named
+// "conv1/conv" (DenseNet) inside a plain group conv1.
 func writeWeights(dst hid, c *copier, wsrc hid, src *File, names []string, groups map[string][]*model.Weight) error {
 	if err := writeList(dst, "layer_names", names); err != nil {
 		return err
 	}
-	for _, name := range names {
+	below := groupsBelow(src.LayerNames, names)
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	for _, name := range sorted {
 		ws := groups[name]
+		var err error
 		if sameWeights(src.Groups[name], ws) {
-			if err := c.copy(src, wsrc, name, dst, name); err != nil {
-				return fmt.Errorf("layer %q: %w", name, err)
+			err = copyLayer(c, src, wsrc, name, dst, below[name])
+		} else {
+			err = writeGroup(dst, c, name, ws)
+		}
+		if err != nil {
+			return fmt.Errorf("layer %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// groupsBelow maps each path that is a proper prefix of a layer name, up
+// to a "/", to the rest of that name: "Conv" to "BatchNorm" for a layer
+// "Conv/BatchNorm". The names of the source's layers and of the written
+// ones both count: another layer's group is never part of a layer's own.
+func groupsBelow(lists ...[]string) map[string][]string {
+	out := map[string][]string{}
+	seen := map[string]bool{}
+	for _, list := range lists {
+		for _, n := range list {
+			if seen[n] {
+				continue
 			}
+			seen[n] = true
+			for i := 0; i < len(n); i++ {
+				if n[i] == '/' {
+					out[n[:i]] = append(out[n[:i]], n[i+1:])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// copyLayer copies the group sname of one layer from src to dst without
+// the groups of other layers below it (below: their paths relative to it),
+// which are written as layers of their own.
+func copyLayer(c *copier, from *File, src hid, sname string, dst hid, below []string) error {
+	if len(below) == 0 {
+		return c.copy(from, src, sname, dst, sname)
+	}
+	sg, err := openGroup(src, sname)
+	if err != nil {
+		return err
+	}
+	defer closeGroup(sg)
+	dg, err := createGroup(dst, sname)
+	if err != nil {
+		return err
+	}
+	defer closeGroup(dg)
+	attrs, err := attrNames(sg)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		if err := copyAttr(sg, a, dg); err != nil {
+			return err
+		}
+	}
+	kids, err := children(sg)
+	if err != nil {
+		return err
+	}
+	for _, k := range kids {
+		if slices.Contains(below, k) {
 			continue
 		}
-		if err := writeGroup(dst, c, name, ws); err != nil {
-			return fmt.Errorf("layer %q: %w", name, err)
+		var sub []string
+		for _, b := range below {
+			if rest, ok := strings.CutPrefix(b, k+"/"); ok {
+				sub = append(sub, rest)
+			}
+		}
+		if len(sub) > 0 && objKind(sg, k) == kindGroup {
+			err = copyLayer(c, from, sg, k, dg, sub)
+		} else {
+			err = c.copy(from, sg, k, dg, k)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
