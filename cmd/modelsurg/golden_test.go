@@ -6,7 +6,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,6 +28,8 @@ func summaryText(t *testing.T, args ...string) string {
 
 var (
 	totalRE = regexp.MustCompile(`(?m)^ ?(Total|Trainable|Non-trainable) params: ([\d,]+)`)
+	// the memory size after a total: "(97.80 MB)"; tf-keras writes "Byte" for B
+	sizeRE = regexp.MustCompile(`(?m)^ ?(Total|Trainable|Non-trainable) params: [\d,]+ \(([\d.]+ [A-Za-z]+)\)`)
 	// a row's first line: "name (Class)", output shape, param count
 	k2RowRE  = regexp.MustCompile(`(?m)^ (\S+) \(\w+\)\s+(?:\[?\(.*?\)\]?|multiple|\?)\s+(\d+)`)
 	k3RowRE  = regexp.MustCompile(`(?m)^│ (\S+) \(\w+\)\s+│[^│]*│\s+([\d,]+) │`)
@@ -45,7 +46,8 @@ func numbers(re *regexp.Regexp, text string) map[string]string {
 
 // TestSummaryMatchesKeras compares our table with the one Keras printed for
 // the same fixture (testdata/golden/{k2,k3}, written by gen_fixtures.py):
-// the three totals and every layer's parameter count, number for number.
+// the three totals with their memory sizes and
+// every layer's parameter count, number for number.
 func TestSummaryMatchesKeras(t *testing.T) {
 	goldens, _ := filepath.Glob("../../testdata/golden/k*/*.summary.txt")
 	if len(goldens) < 10 {
@@ -62,6 +64,10 @@ func TestSummaryMatchesKeras(t *testing.T) {
 		want, got := numbers(totalRE, string(keras)), numbers(totalRE, ours)
 		if len(want) != 3 || !equalMaps(want, got) {
 			t.Errorf("%s/%s: totals %v, Keras %v", dialect, name, got, want)
+		}
+		wantSize := numbers(sizeRE, strings.ReplaceAll(string(keras), " Byte)", " B)"))
+		if gotSize := numbers(sizeRE, ours); len(wantSize) != 3 || !equalMaps(wantSize, gotSize) {
+			t.Errorf("%s/%s: memory sizes %v, Keras %v", dialect, name, gotSize, wantSize)
 		}
 		rowRE := k2RowRE
 		if dialect == "k3" {
@@ -121,47 +127,86 @@ func TestSummaryGolden(t *testing.T) {
 	}
 }
 
-// TestSummaryEarlyTable checks the premise of summary's early table: the
-// report built from the config alone, while the weights are being read,
-// is the one built from the file whenever the config implies every weight.
-// The fixtures are float32, so the two must be equal; Lambda and weights-only
-// files must take the other path.
-func TestSummaryEarlyTable(t *testing.T) {
+// TestSummaryFromConfig checks what summary's reading of the config alone
+// rests on: on every fixture, each layer's parameter count derived from the
+// config is that of the weights saved for it, and the only groups summary
+// reads are those of layers whose weights the config cannot give.
+func TestSummaryFromConfig(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/k[23]/*.h5")
 	if len(files) < 20 {
 		t.Fatalf("found %d fixtures", len(files))
 	}
-	early := 0
+	reads := 0
 	for _, path := range files {
-		for _, expand := range []bool{false, true} {
-			var er *summary.Report
-			f, err := h5model.OpenWith(path, h5model.OpenOptions{Parsed: func(m *model.Model, s *model.Shapes) {
-				er, _ = summary.Build(m, summary.Options{ExpandNested: expand, Shapes: s, FromConfig: true})
-			}})
-			if err != nil {
-				t.Fatal(err)
+		name := filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
+		cf, err := h5model.OpenConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cf.WeightsOnly() {
+			cf.Close()
+			continue
+		}
+		var read []string
+		r, err := summary.Build(cf.Model, summary.Options{Shapes: cf.Shapes, Weights: func(l *model.Layer) ([]*model.Weight, error) {
+			read = append(read, l.Name)
+			return cf.ReadGroup(l.Name)
+		}})
+		cf.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		f, err := h5model.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		for _, row := range r.Rows {
+			var n int64
+			for _, w := range f.Groups[row.Name] {
+				n += w.Size()
 			}
-			f.Close()
-			name := filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
-			if f.WeightsOnly() || strings.Contains(path, "lambda") {
-				if er != nil {
-					t.Errorf("%s: a report from the config alone, want none", name)
-				}
-				continue
+			if row.Params != n {
+				t.Errorf("%s: layer %s: %d params from the config, %d saved", name, row.Name, row.Params, n)
 			}
-			r, err := summary.Build(f.Model, summary.Options{ExpandNested: expand, Shapes: f.Shapes})
-			if err != nil {
-				t.Fatal(err)
+		}
+		for _, l := range read {
+			if _, err := model.ConfigParams(f.Model, f.Model.Layer(l), f.Shapes); err == nil {
+				t.Errorf("%s: summary read the weights of layer %s, which the config gives", name, l)
 			}
-			if er == nil {
-				t.Errorf("%s: no report from the config alone", name)
-				continue
-			}
-			if !reflect.DeepEqual(er, r) {
-				t.Errorf("%s (expand %v): the report from the config differs from the file's", name, expand)
-			}
-			early++
+		}
+		reads += len(read)
+	}
+	if reads == 0 {
+		t.Error("no fixture had a layer whose weights summary had to read (a Lambda)")
+	}
+}
+
+// TestReadGroup checks the weights summary reads for one layer: none for a
+// layer that layer_names does not list, an error naming the layer for one
+// it lists without a group, as Open reports them.
+func TestReadGroup(t *testing.T) {
+	for _, c := range []struct{ file, layer, err string }{
+		{"bad/group_missing.h5", "dense", ""},
+		{"bad/layer_names_ghost.h5", "dense", `layer "dense": layer_names lists it but the file has no weights group for it`},
+		{"bad/weight_missing.h5", "dense", `layer "dense": weight "sequential_cnn/dense/kernel" is listed in weight_names but missing`},
+		{"k2/lambda.h5", "dense", ""},
+	} {
+		f, err := h5model.OpenConfig(filepath.Join("../../testdata", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, err := f.ReadGroup(c.layer)
+		f.Close()
+		switch {
+		case c.err != "" && (err == nil || err.Error() != c.err):
+			t.Errorf("%s: err %v, want %s", c.file, err, c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", c.file, err)
+		case c.file == "bad/group_missing.h5" && ws != nil:
+			t.Errorf("%s: weights %v for a layer layer_names does not list", c.file, ws)
+		case c.file == "k2/lambda.h5" && len(ws) != 2:
+			t.Errorf("%s: %d weights for dense, want its kernel and bias", c.file, len(ws))
 		}
 	}
-	t.Logf("%d reports built early", early)
 }

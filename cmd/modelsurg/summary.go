@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"io"
-	"reflect"
 
 	"github.com/spf13/cobra"
 
@@ -25,9 +23,11 @@ func newSummaryCmd() *cobra.Command {
 		Long: `summary prints one row per layer - name (type), output shape, parameter count
 and, for non-Sequential models, the layers it is connected to - then the total,
 trainable and non-trainable parameter counts, as Keras's model.summary() does.
-Shapes are inferred from the config; counts come from the saved weights' shapes
-(no weight data is read) and are checked against the config. A layer whose
-output shape cannot be inferred (Lambda, custom classes) shows "?".
+Shapes and counts come from the config, as Keras builds the model from it; the
+saved weights are read only for layers whose parameters the config cannot
+give (Lambda, custom classes), from their shapes (no weight data is read),
+and are not checked against the config. A layer whose output shape cannot be
+inferred shows "?".
 --format json prints the same as one JSON object for scripts.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,47 +60,24 @@ output shape cannot be inferred (Lambda, custom classes) shows "?".
 	return cmd
 }
 
-// summarize writes the report of the file at path. The report is first
-// built and rendered from the config alone, while HDF5 reads the weights'
-// shapes; that text is written if the report from the file turns out the
-// same (a layer whose weights the config does not imply, or weights that
-// are not float32, make it differ), else the file's report is rendered.
+// summarize writes the report of the file at path, built from its config:
+// the only weights read are those of the layers whose parameters the
+// config cannot give (and every weight of a weights-only file).
 func summarize(w io.Writer, path string, opt summary.Options, render func(io.Writer, *summary.Report) error) error {
-	var early struct {
-		r   *summary.Report
-		out bytes.Buffer
-	}
-	f, err := h5model.OpenWith(path, h5model.OpenOptions{Parsed: func(m *model.Model, s *model.Shapes) {
-		o := opt
-		o.Shapes, o.FromConfig = s, true
-		r, err := summary.Build(m, o)
-		if err == nil && render(&early.out, r) == nil {
-			early.r = r
-		}
-	}})
+	f, err := h5model.OpenConfig(path)
 	if err != nil {
 		return err
 	}
-	// The report needs nothing more from the file: HDF5 releases it while
-	// the report is built.
-	closed := make(chan struct{})
-	go func() {
-		f.Close()
-		close(closed)
-	}()
-	defer func() { <-closed }()
+	defer f.Close()
 	var r *summary.Report
 	if f.WeightsOnly() {
 		r = summary.BuildWeightsOnly(f.LayerNames, f.Groups)
 	} else {
 		opt.Shapes = f.Shapes
+		opt.Weights = func(l *model.Layer) ([]*model.Weight, error) { return f.ReadGroup(l.Name) }
 		if r, err = summary.Build(f.Model, opt); err != nil {
 			return fileErr(path, err)
 		}
-	}
-	if early.r != nil && reflect.DeepEqual(early.r, r) {
-		_, err = w.Write(early.out.Bytes())
-		return err
 	}
 	return render(w, r)
 }

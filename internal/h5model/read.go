@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,15 +31,16 @@ type File struct {
 	f    hid // the open HDF5 file
 	// Model is the parsed model_config; nil for a weights-only file.
 	Model *model.Model
-	// Shapes are Model's shapes, inferred when Open checked the weights
-	// against the config; they describe Model as read, not once edited.
+	// Shapes are Model's shapes, inferred when the file was opened; they
+	// describe Model as read, not once edited.
 	Shapes *model.Shapes
 	// KerasVersion is the root keras_version attribute ("" if absent).
 	KerasVersion string
-	// LayerNames is the saved layer_names list, in file order.
+	// LayerNames is the saved layer_names list, in file order, and Groups
+	// maps each entry to its weights as saved. OpenConfig reads neither
+	// for a model file.
 	LayerNames []string
-	// Groups maps each layer_names entry to its weights as saved.
-	Groups map[string][]*model.Weight
+	Groups     map[string][]*model.Weight
 	// HasTrainingConfig and HasOptimizer report what the file carries.
 	HasTrainingConfig, HasOptimizer bool
 	weightsRoot                     string // "model_weights", or "" (the root) for weights-only files
@@ -54,21 +56,20 @@ type src struct {
 // WeightsOnly reports a weights-only file (keras.applications layout).
 func (f *File) WeightsOnly() bool { return f.Model == nil }
 
-// Open reads the structure of a Keras .h5 file: config, layer names and
-// weight shapes. Errors name the file.
-func Open(path string) (*File, error) { return OpenWith(path, OpenOptions{}) }
+// Open reads the structure of a Keras .h5 file for a surgery: config,
+// layer names and every weight's shape, checked against the config.
+// Errors name the file.
+func Open(path string) (*File, error) { return open(path, true) }
 
-// OpenOptions lets a caller work while Open reads.
-type OpenOptions struct {
-	// Parsed, if set, is called with the model and its inferred shapes as
-	// soon as the config is parsed, on another goroutine, while Open reads
-	// the weights' shapes. The model has no weights yet; neither may be
-	// changed. Open returns after Parsed does.
-	Parsed func(*model.Model, *model.Shapes)
-}
+// OpenConfig reads what a summary needs: the root attributes and the
+// model_config, parsed, with its shapes inferred. It reads no weights of
+// a model file (LayerNames and Groups stay empty: ReadGroup reads one
+// layer's when asked) and does not check them against the config; a
+// weights-only file has nothing else, so its weights are read as Open
+// reads them. Its File is for reading: Save needs a File from Open.
+func OpenConfig(path string) (*File, error) { return open(path, false) }
 
-// OpenWith is Open with options.
-func OpenWith(path string, opt OpenOptions) (*File, error) {
+func open(path string, weights bool) (*File, error) {
 	leave := enter()
 	defer leave()
 	if err := checkReadable(path); err != nil {
@@ -85,11 +86,11 @@ func OpenWith(path string, opt OpenOptions) (*File, error) {
 		return nil, fmt.Errorf("%s: cannot open HDF5 file (truncated or damaged?)", path)
 	}
 	f := &File{Path: path, f: hf}
-	if err := f.read(opt.Parsed); err != nil {
+	if err := f.read(weights); err != nil {
 		closeFile(hf)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if f.Model != nil {
+	if weights && f.Model != nil {
 		if err := checkWeights(f.Model, f.Shapes); err != nil {
 			closeFile(hf)
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -155,7 +156,9 @@ func (f *File) Close() error {
 
 func (f *File) root() hid { return f.f }
 
-func (f *File) read(parsed func(*model.Model, *model.Shapes)) error {
+// read reads the root attributes and the config, and the weights' shapes
+// if weights is set or the file is weights-only.
+func (f *File) read(weights bool) error {
 	names, err := attrNames(f.root())
 	if err != nil {
 		return err
@@ -173,63 +176,45 @@ func (f *File) read(parsed func(*model.Model, *model.Shapes)) error {
 	f.HasOptimizer = objKind(f.root(), "optimizer_weights") == kindGroup
 	switch {
 	case has["model_config"]:
-		cfg, scalar, err := readStrings(f.root(), "model_config")
-		if err != nil || !scalar || len(cfg) != 1 {
-			return errors.New("model_config is not a string attribute")
-		}
-		// The config is parsed on another core while HDF5 reads the
-		// weights' shapes; a broken config is still the error reported,
-		// and a panic there is raised here, where the caller can see it.
-		type result struct {
-			m           *model.Model
-			shapes      *model.Shapes
-			err, badCfg error // badCfg: the config parses but its shapes do not infer
-			panic       any
-		}
-		done := make(chan result, 1)
-		go func() {
-			defer func() {
-				if r := recover(); r != nil {
-					done <- result{panic: r}
-				}
-			}()
-			m, err := model.Parse([]byte(cfg[0]), dialectOf(f.KerasVersion, cfg[0]))
-			if err != nil {
-				done <- result{err: err}
-				return
-			}
-			s, badCfg := model.Infer(m)
-			if badCfg == nil && parsed != nil {
-				parsed(m, s)
-			}
-			done <- result{m: m, shapes: s, badCfg: badCfg}
-		}()
-		werr := errors.New("model_config present but no model_weights group")
-		if objKind(f.root(), "model_weights") == kindGroup {
-			f.weightsRoot = "model_weights"
-			werr = f.readWeights()
-		}
-		p := <-done
-		if p.panic != nil {
-			panic(p.panic)
-		}
-		if p.err != nil {
-			return p.err
-		}
-		if werr != nil {
-			return werr
-		}
-		f.Model, f.Shapes = p.m, p.shapes
-		if err := f.bindWeights(); err != nil {
-			return err
-		}
-		return p.badCfg
+		return f.readModel(weights)
 	case has["layer_names"] || has["layer_names0"]:
 		f.weightsRoot = ""
 	default:
 		return ErrNotKeras
 	}
 	return f.readWeights()
+}
+
+// readModel parses the model_config and infers its shapes; with weights,
+// it reads the weights' shapes and gives each layer its own. A config
+// that parses but whose shapes do not infer is reported last, as the
+// file's other faults come first.
+func (f *File) readModel(weights bool) error {
+	cfg, scalar, err := readStrings(f.root(), "model_config")
+	if err != nil || !scalar || len(cfg) != 1 {
+		return errors.New("model_config is not a string attribute")
+	}
+	m, err := model.Parse([]byte(cfg[0]), dialectOf(f.KerasVersion, cfg[0]))
+	if err != nil {
+		return err
+	}
+	if objKind(f.root(), "model_weights") != kindGroup {
+		return errors.New("model_config present but no model_weights group")
+	}
+	f.weightsRoot = "model_weights"
+	if weights {
+		if err := f.readWeights(); err != nil {
+			return err
+		}
+	}
+	s, badCfg := model.Infer(m)
+	f.Model, f.Shapes = m, s
+	if weights {
+		if err := f.bindWeights(); err != nil {
+			return err
+		}
+	}
+	return badCfg
 }
 
 // dialectOf decides the config dialect: the writer's keras_version, or the
@@ -296,6 +281,39 @@ func (f *File) bindWeights() error {
 		}
 	}
 	return nil
+}
+
+// ReadGroup returns the weights saved for the layer name (names, shapes
+// and dtypes, no data): those Open read, or for a File from OpenConfig,
+// read now from the layer's group. A layer that layer_names does not list
+// has none, as Keras loads them.
+func (f *File) ReadGroup(name string) ([]*model.Weight, error) {
+	if f.Groups != nil {
+		return f.Groups[name], nil
+	}
+	leave := enter()
+	defer leave()
+	wg, closeWG, err := f.weightsGroup()
+	if err != nil {
+		return nil, err
+	}
+	defer closeWG()
+	ws, err := f.readGroup(wg, name)
+	if errors.Is(err, errNoGroup) {
+		if f.LayerNames == nil {
+			if f.LayerNames, err = readChunked(wg, "layer_names"); err != nil {
+				return nil, err
+			}
+		}
+		if !slices.Contains(f.LayerNames, name) {
+			return nil, nil
+		}
+		err = errNoGroup
+	}
+	if err != nil {
+		return nil, fmt.Errorf("layer %q: %w", name, err)
+	}
+	return ws, nil
 }
 
 var errNoGroup = errors.New("layer_names lists it but the file has no weights group for it")

@@ -26,8 +26,6 @@ type Row struct {
 	Inbound []string `json:"inbound"`
 	// Depth is 0 for the model's own layers, 1 inside a nested model, ...
 	Depth int `json:"depth,omitempty"`
-
-	trainableParams int64
 }
 
 // Report is the summary of one model.
@@ -38,8 +36,9 @@ type Report struct {
 	Total        int64  `json:"total_params"`
 	Trainable    int64  `json:"trainable_params"`
 	NonTrainable int64  `json:"non_trainable_params"`
-	// BytesPerParam is the weights' item size, for the memory figures.
-	BytesPerParam int `json:"-"`
+	// TrainableBytes and NonTrainableBytes are the memory the weights
+	// take, each in its own dtype, as Keras sizes them.
+	TrainableBytes, NonTrainableBytes int64 `json:"-"`
 	// WeightsOnly marks a report built from a weights-only file.
 	WeightsOnly bool `json:"weights_only,omitempty"`
 	// Sequential reports a Sequential model (no "Connected to" column).
@@ -51,16 +50,18 @@ type Options struct {
 	// ExpandNested adds the layers inside nested models after their row.
 	ExpandNested bool
 	// Shapes, if set, are the model's shapes already inferred (as
-	// h5model.Open does); otherwise Build infers them.
+	// h5model.OpenConfig does); otherwise Build infers them.
 	Shapes *model.Shapes
-	// FromConfig counts the parameters the config implies
-	// (model.ConfigParams), for a model whose weights are not read yet;
-	// Build then fails for a layer whose weights cannot be derived.
-	FromConfig bool
+	// Weights returns the weights saved for a layer of the model, for the
+	// layers whose parameters the config cannot give (Lambda, custom
+	// classes) or whose dtypes it cannot tell (float16 policies). Build
+	// asks for no other layer's. Nil takes the layer's own Weights.
+	Weights func(l *model.Layer) ([]*model.Weight, error)
 }
 
-// Build summarises m. Shapes are inferred; parameter counts come from the
-// saved weights' shapes and are checked against the config.
+// Build summarises m as Keras does, from its config: shapes are inferred
+// and parameter counts derived from the layers' configs, except where
+// only the saved weights can say (see Options.Weights).
 func Build(m *model.Model, opt Options) (*Report, error) {
 	shapes := opt.Shapes
 	if shapes == nil {
@@ -69,7 +70,10 @@ func Build(m *model.Model, opt Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	r := &Report{Name: m.Name, Class: m.Class, Sequential: m.IsSequential(), BytesPerParam: 4}
+	if opt.Weights == nil {
+		opt.Weights = func(l *model.Layer) ([]*model.Weight, error) { return l.Weights, nil }
+	}
+	r := &Report{Name: m.Name, Class: m.Class, Sequential: m.IsSequential()}
 	if err := r.addModel(m, shapes, 0, opt, true); err != nil {
 		return nil, err
 	}
@@ -91,38 +95,17 @@ func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt O
 			row.Outputs = shapes.Outputs(id)
 		}
 		if !m.IsSequential() {
-			// Keras numbers calls as they are in memory: a nested model's
-			// first call is node 0, though Keras 2 files write 1.
-			for i := range l.Nodes {
-				parents, err := m.Parents(model.NodeID{Layer: l, Node: i})
-				if err != nil {
-					return err
-				}
-				for k, p := range parents {
-					ref := model.Ref{Layer: p.Layer.Name, Node: max(p.Node, 0), Tensor: l.Nodes[i].Inputs[k].Tensor}
-					row.Inbound = append(row.Inbound, ref.String())
-				}
+			if row.Inbound, err = inbound(m, l); err != nil {
+				return err
 			}
 		}
 		if count {
-			params := model.LayerParams
-			if opt.FromConfig {
-				params = model.ConfigParams
-			}
-			p, err := params(m, l, shapes)
+			c, err := layerCount(m, l, shapes, opt.Weights)
 			if err != nil {
 				return err
 			}
-			row.Params = p.Total
-			row.trainableParams = p.Trainable
-			r.Total += p.Total
-			r.Trainable += p.Trainable
-			r.NonTrainable += p.NonTrainable
-			for _, w := range l.Weights {
-				if n := dtypeSize(w.DType); n > 0 {
-					r.BytesPerParam = n
-				}
-			}
+			row.Params = c.Total()
+			r.add(c)
 		} else {
 			row.Params = subParams(m, l, shapes)
 		}
@@ -134,6 +117,33 @@ func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt O
 		}
 	}
 	return nil
+}
+
+// inbound lists every connection of l's calls as Keras prints them. Keras
+// numbers calls as they are in memory: a nested model's first call is
+// node 0, though Keras 2 files write 1.
+func inbound(m *model.Model, l *model.Layer) ([]string, error) {
+	out := []string{}
+	for i := range l.Nodes {
+		parents, err := m.Parents(model.NodeID{Layer: l, Node: i})
+		if err != nil {
+			return nil, err
+		}
+		for k, p := range parents {
+			ref := model.Ref{Layer: p.Layer.Name, Node: max(p.Node, 0), Tensor: l.Nodes[i].Inputs[k].Tensor}
+			out = append(out, ref.String())
+		}
+	}
+	return out, nil
+}
+
+// add adds a layer's counts to the totals.
+func (r *Report) add(c count) {
+	r.Total += c.Total()
+	r.Trainable += c.trainable
+	r.NonTrainable += c.frozen
+	r.TrainableBytes += c.trainableBytes
+	r.NonTrainableBytes += c.frozenBytes
 }
 
 // subParams counts a nested sublayer's parameters from the config alone:
@@ -153,34 +163,15 @@ func subParams(m *model.Model, l *model.Layer, shapes *model.Shapes) int64 {
 	return n
 }
 
-func dtypeSize(dtype string) int {
-	switch dtype {
-	case "float16", "bfloat16", "int16", "uint16":
-		return 2
-	case "float32", "int32", "uint32":
-		return 4
-	case "float64", "int64", "uint64":
-		return 8
-	case "int8", "uint8":
-		return 1
-	}
-	return 0
-}
-
 // BuildWeightsOnly summarises a weights-only file: layer names and
 // parameter counts, in layer_names order; no shapes or connections.
 func BuildWeightsOnly(names []string, groups map[string][]*model.Weight) *Report {
-	r := &Report{WeightsOnly: true, BytesPerParam: 4, Sequential: true}
+	r := &Report{WeightsOnly: true, Sequential: true}
 	for _, name := range names {
 		row := Row{Name: name, Trainable: true, Inbound: []string{}}
-		for _, w := range groups[name] {
-			row.Params += w.Size()
-			if n := dtypeSize(w.DType); n > 0 {
-				r.BytesPerParam = n
-			}
-		}
-		r.Total += row.Params
-		r.Trainable += row.Params
+		c := savedCount(groups[name], true)
+		row.Params = c.Total()
+		r.add(c)
 		r.Rows = append(r.Rows, row)
 	}
 	return r

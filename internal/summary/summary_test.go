@@ -19,23 +19,26 @@ const cnn = `{"class_name": "Functional", "config": {"name": "cnn", "trainable":
 {"class_name": "Dense", "config": {"name": "out", "trainable": false, "units": 2, "use_bias": true}, "name": "out", "inbound_nodes": [[["flat", 0, 0, {}]]]}],
 "input_layers": [["img", 0, 0]], "output_layers": [["out", 0, 0]]}}`
 
-func weights(shapes ...[]int) []*model.Weight {
-	var ws []*model.Weight
-	for _, s := range shapes {
-		ws = append(ws, &model.Weight{Shape: s, DType: "float32"})
+// noWeights is an Options.Weights for models whose config gives every
+// weight: it fails the test if Build asks.
+func noWeights(t *testing.T) func(*model.Layer) ([]*model.Weight, error) {
+	return func(l *model.Layer) ([]*model.Weight, error) {
+		t.Errorf("Build asked for the weights of layer %q", l.Name)
+		return nil, nil
 	}
-	return ws
 }
 
-func build(t *testing.T) *Report {
-	m, err := model.Parse([]byte(cnn), model.Keras2)
+func parse(t *testing.T, cfg string) *model.Model {
+	t.Helper()
+	m, err := model.Parse([]byte(cfg), model.Keras2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Layer("conv").Weights = weights([]int{3, 3, 3, 4}, []int{4})
-	m.Layer("bn").Weights = weights([]int{4}, []int{4}, []int{4}, []int{4})
-	m.Layer("out").Weights = weights([]int{144, 2}, []int{2})
-	r, err := Build(m, Options{})
+	return m
+}
+
+func build(t *testing.T) *Report {
+	r, err := Build(parse(t, cnn), Options{Weights: noWeights(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +60,104 @@ func TestBuildCounts(t *testing.T) {
 	}
 }
 
-func TestWeightMismatchNamesLayer(t *testing.T) {
-	m, _ := model.Parse([]byte(cnn), model.Keras2)
-	m.Layer("conv").Weights = weights([]int{3, 3, 3, 4}, []int{4})
-	m.Layer("bn").Weights = weights([]int{4}, []int{4}, []int{4}, []int{4})
-	m.Layer("out").Weights = weights([]int{100, 2}, []int{2})
-	_, err := Build(m, Options{})
-	if err == nil || !strings.Contains(err.Error(), `layer "out"`) {
-		t.Errorf("err = %v, want one naming layer out", err)
+func saved(dtype string, shapes ...[]int) []*model.Weight {
+	var ws []*model.Weight
+	for _, s := range shapes {
+		ws = append(ws, &model.Weight{Shape: s, DType: dtype})
+	}
+	return ws
+}
+
+// A Lambda between flat and out: Build reads the weights of the Lambda
+// and of the Dense after it (its input shape is unknown), no others.
+func TestBuildReadsWhatTheConfigCannotGive(t *testing.T) {
+	cfg := strings.Replace(cnn, `"inbound_nodes": [[["flat", 0, 0, {}]]]}]`, `"inbound_nodes": [[["lam", 0, 0, {}]]]},
+{"class_name": "Lambda", "config": {"name": "lam", "trainable": true, "function": ["4wEAAA==", null, null]}, "name": "lam", "inbound_nodes": [[["flat", 0, 0, {}]]]}]`, 1)
+	saves := map[string][]*model.Weight{"out": saved("float32", []int{144, 2}, []int{2})}
+	var asked []string
+	r, err := Build(parse(t, cfg), Options{Weights: func(l *model.Layer) ([]*model.Weight, error) {
+		asked = append(asked, l.Name)
+		return saves[l.Name], nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(asked, " ") != "lam out" {
+		t.Errorf("Build read the weights of %v, want lam and out", asked)
+	}
+	if r.Total != 418 || r.Trainable != 120 || r.NonTrainable != 298 {
+		t.Errorf("totals %d/%d/%d, want 418/120/298", r.Total, r.Trainable, r.NonTrainable)
+	}
+}
+
+// totals renders the three totals lines.
+func totals(t *testing.T, r *Report) string {
+	var b bytes.Buffer
+	if err := r.Text(&b, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	return s[strings.Index(s, " Total params"):]
+}
+
+// The model of cnn with every layer trainable and a dtype policy on all but
+// the Dense (float32), as keras.config.set_dtype_policy /
+// tf_keras.mixed_precision.set_global_policy make it. The expected totals
+// are those Keras 3.15.1 and tf-keras 2.21.0 printed for the saved files.
+func TestMemoryFromDtypePolicy(t *testing.T) {
+	for _, c := range []struct {
+		name, policy string
+		bnDtype      string // what the file holds; "" when Build must not read it
+		want         string
+	}{
+		{"keras3 float16", `{"class_name": "DTypePolicy", "config": {"name": "float16"}}`, "float16",
+			" Total params: 418 (1.38 KB)\n Trainable params: 410 (1.37 KB)\n Non-trainable params: 8 (16.00 B)\n"},
+		{"tf-keras float16", `"float16"`, "float32",
+			" Total params: 418 (1.41 KB)\n Trainable params: 410 (1.38 KB)\n Non-trainable params: 8 (32.00 B)\n"},
+		{"keras3 mixed_float16", `{"class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}`, "",
+			" Total params: 418 (1.63 KB)\n Trainable params: 410 (1.60 KB)\n Non-trainable params: 8 (32.00 B)\n"},
+		{"tf-keras float64", `"float64"`, "",
+			" Total params: 418 (2.13 KB)\n Trainable params: 410 (2.07 KB)\n Non-trainable params: 8 (64.00 B)\n"},
+	} {
+		cfg := strings.Replace(cnn, `"trainable": false`, `"trainable": true, "dtype": "float32"`, 1)
+		for _, l := range []string{"conv", "bn", "flat"} {
+			cfg = strings.Replace(cfg, `"name": "`+l+`", "trainable": true`, `"name": "`+l+`", "trainable": true, "dtype": `+c.policy, 1)
+		}
+		saves := map[string][]*model.Weight{
+			"conv": saved("float16", []int{3, 3, 3, 4}, []int{4}),
+			"bn":   saved(c.bnDtype, []int{4}, []int{4}, []int{4}, []int{4}),
+		}
+		var asked []string
+		r, err := Build(parse(t, cfg), Options{Weights: func(l *model.Layer) ([]*model.Weight, error) {
+			asked = append(asked, l.Name)
+			return saves[l.Name], nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := totals(t, r); got != c.want {
+			t.Errorf("%s:\n%s want\n%s", c.name, got, c.want)
+		}
+		if want := map[bool]string{true: "", false: "conv bn"}[c.bnDtype == ""]; strings.Join(asked, " ") != want {
+			t.Errorf("%s: Build read the weights of %v, want %q", c.name, asked, want)
+		}
+	}
+}
+
+// Normalization's count is int64 in both Kerases: Input(3) -> Normalization
+// is 7 params in 32 bytes in Keras's summary (tf-keras 2.21.0, Keras 3.15.1).
+func TestMemoryNormalizationCount(t *testing.T) {
+	cfg := `{"class_name": "Functional", "config": {"name": "norm", "trainable": true, "layers": [
+{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3], "dtype": "float32", "name": "x"}, "name": "x", "inbound_nodes": []},
+{"class_name": "Normalization", "config": {"name": "n", "trainable": true, "dtype": "float32", "axis": [-1], "invert": false}, "name": "n", "inbound_nodes": [[["x", 0, 0, {}]]]}],
+"input_layers": [["x", 0, 0]], "output_layers": [["n", 0, 0]]}}`
+	r, err := Build(parse(t, cfg), Options{Weights: noWeights(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := " Total params: 7 (32.00 B)\n Trainable params: 0 (0.00 B)\n Non-trainable params: 7 (32.00 B)\n"
+	if got := totals(t, r); got != want {
+		t.Errorf("got\n%s want\n%s", got, want)
 	}
 }
 

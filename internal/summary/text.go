@@ -36,33 +36,11 @@ func (r *Report) Text(w io.Writer, opt TextOptions) error {
 	if opt.ShowTrainable {
 		header = append(header, "Trainable")
 	}
-	align := make([]tw.Align, len(header))
-	for i := range align {
-		align[i] = tw.AlignLeft
-	}
-	align[2] = tw.AlignRight
-
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Symbols:  tw.NewSymbols(tw.StyleASCII),
-			Settings: tw.Settings{Separators: tw.Separators{BetweenColumns: tw.On}, Lines: tw.Lines{ShowHeaderLine: tw.On}},
-		})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
-	t.Configure(func(c *tablewriter.Config) {
-		c.Row.Alignment.PerColumn = align
-		c.Header.Alignment.PerColumn = align
-	})
-	t.Header(toAny(header)...)
+	var rows [][]string
 	for i, row := range r.Rows {
 		if skipped(i, len(r.Rows), opt) {
 			if i == opt.First {
-				t.Append(toAny(ellipsis(len(header)))...)
+				rows = append(rows, ellipsis(len(header)))
 			}
 			continue
 		}
@@ -80,18 +58,55 @@ func (r *Report) Text(w io.Writer, opt TextOptions) error {
 		if opt.ShowTrainable {
 			cells = append(cells, yesNo(row.Trainable))
 		}
+		rows = append(rows, cells)
+	}
+	done, err := asciiTable(w, header, rows, paramCol)
+	if err == nil && !done {
+		err = renderTable(w, header, rows, paramCol)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, " Total params: %s (%s)\n", Group(r.Total), Size(r.TrainableBytes+r.NonTrainableBytes))
+	fmt.Fprintf(w, " Trainable params: %s (%s)\n", Group(r.Trainable), Size(r.TrainableBytes))
+	fmt.Fprintf(w, " Non-trainable params: %s (%s)\n", Group(r.NonTrainable), Size(r.NonTrainableBytes))
+	return nil
+}
+
+// paramCol is the column that is aligned right.
+const paramCol = 2
+
+// renderTable renders the table with tablewriter's ASCII style: columns
+// separated by "|", a line under the header, column right aligned.
+func renderTable(w io.Writer, header []string, rows [][]string, right int) error {
+	align := make([]tw.Align, len(header))
+	for i := range align {
+		align[i] = tw.AlignLeft
+	}
+	align[right] = tw.AlignRight
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Symbols:  tw.NewSymbols(tw.StyleASCII),
+			Settings: tw.Settings{Separators: tw.Separators{BetweenColumns: tw.On}, Lines: tw.Lines{ShowHeaderLine: tw.On}},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	t.Configure(func(c *tablewriter.Config) {
+		c.Row.Alignment.PerColumn = align
+		c.Header.Alignment.PerColumn = align
+	})
+	t.Header(toAny(header)...)
+	for _, cells := range rows {
 		if err := t.Append(toAny(cells)...); err != nil {
 			return err
 		}
 	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	b := int64(r.BytesPerParam)
-	fmt.Fprintf(w, " Total params: %s (%s)\n", Group(r.Total), Size(r.Total*b))
-	fmt.Fprintf(w, " Trainable params: %s (%s)\n", Group(r.Trainable), Size(r.Trainable*b))
-	fmt.Fprintf(w, " Non-trainable params: %s (%s)\n", Group(r.NonTrainable), Size(r.NonTrainable*b))
-	return nil
+	return t.Render()
 }
 
 func skipped(i, n int, opt TextOptions) bool {
