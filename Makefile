@@ -21,6 +21,7 @@ H5LINK = $(if $(H5STATIC),$(H5EXT))
 build: deps
 	$(if $(H5STATIC),mkdir -p .cache/hdf5-static && ln -sf $(H5DIR)/libhdf5.a $(H5DIR)/libhdf5_hl.a .cache/hdf5-static/)
 	$(if $(H5STATIC),CGO_LDFLAGS=-L$(CURDIR)/.cache/hdf5-static) $(GO) build -ldflags "-X main.version=$(VERSION) $(H5LINK)" -o bin/modelsurg ./cmd/modelsurg
+	$(if $(H5STATIC),CGO_LDFLAGS=-L$(CURDIR)/.cache/hdf5-static) $(GO) build -ldflags "-X main.version=$(VERSION) $(H5LINK)" -o bin/modelsurg-plot ./cmd/modelsurg-plot
 
 # deps installs the HDF5 C library headers when they are missing.
 deps: $(APT_STAMP)
@@ -29,6 +30,14 @@ $(APT_STAMP):
 	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libhdf5-dev >/dev/null
 
+# chromium: headless Chromium for the test of plot's .html page (the test
+# skips without it).
+chromium: /usr/bin/chromium
+/usr/bin/chromium:
+	@if ! command -v apt-get >/dev/null; then echo "install chromium by hand (or the plot page test skips)" >&2; exit 0; fi
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
 # venv: the Keras oracle (tests and fixture generators only).
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements-test.txt
@@ -36,7 +45,7 @@ $(VENV)/.installed: requirements-test.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-test: build venv gotest fuzz interop
+test: build venv chromium gotest fuzz interop
 
 gotest: deps
 	$(GO) vet ./...
@@ -61,6 +70,7 @@ docs:
 
 fixtures: venv
 	$(PY) testdata/gen_fixtures.py
+	$(PY) testdata/gen_manifests.py
 
 clean:
 	rm -rf bin .cache

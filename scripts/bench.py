@@ -5,7 +5,8 @@ would write instead, as whole processes, in one run on one machine.
     .venv/bin/python scripts/bench.py [--rounds 9] [--readme README.md]
 
 Generates (if missing, with Keras 3, weights=None) ResNet50 with top (~98 MB)
-and VGG16 with top (~528 MB, one 411 MB tensor) into .cache/apps/k3/, then
+and VGG16 with top (~528 MB, one 411 MB tensor), and NASNetMobile (~770
+layers, for plot) into .cache/apps/k3/, then
 runs every command ROUNDS times, interleaved (round 1 of each, round 2 of
 each, ...), and reports the median wall time of each and its peak RSS
 (GNU time's %M, in a first run of its own), and the ratios modelsurg/cp,
@@ -67,6 +68,24 @@ def ensure_model(name, out):
     subprocess.run(args, check=True, env=KERAS_ENV)
 
 
+# NASNetMobile (~770 layers) for `plot`; gen_apps.py does not make it.
+KERAS_NASNET = """
+import os, sys, keras
+keras.utils.set_random_seed(1234)
+tmp = sys.argv[1] + ".tmp.h5"
+keras.applications.NASNetMobile(weights=None).save(tmp)
+os.replace(tmp, sys.argv[1])
+"""
+
+
+def ensure_nasnet(out):
+    if out.exists():
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print("generating", out, file=sys.stderr)
+    subprocess.run([PY, "-c", KERAS_NASNET, str(out)], check=True, env=KERAS_ENV)
+
+
 def run_timed(argv, env=None):
     """Run argv; return its wall time in seconds."""
     t0 = time.perf_counter()
@@ -99,9 +118,12 @@ def main():
     vgg = APPS / "vgg16_top.h5"
     ensure_model("resnet50", resnet)
     ensure_model("vgg16", vgg)
+    nasnet = APPS / "nasnetmobile.h5"
+    ensure_nasnet(nasnet)
 
     tmp = Path(tempfile.mkdtemp(prefix="modelsurg-bench-", dir=REPO / ".cache"))
     out = tmp / "out.h5"
+    svg, png = tmp / "out.svg", tmp / "out.png"
 
     def ms(*args):
         return [str(BIN), *map(str, args), "--force"] if "-o" in args else [str(BIN), *map(str, args)]
@@ -127,6 +149,13 @@ def main():
         ("VGG16 (top)", "modelsurg replace-head --classes 2", ms("replace-head", vgg, "--classes", "2", "-o", out), "ms"),
         ("VGG16 (top)", "modelsurg summary", ms("summary", vgg), "ms"),
         ("VGG16 (top)", "Keras 3: load_model(...).summary()", [PY, "-c", KERAS_SUMMARY, vgg], "keras"),
+        # plot: the whole graph laid out by Graphviz's dot (group "plot": no ratio)
+        ("ResNet50", "modelsurg plot -o out.svg", ms("plot", resnet, "-o", svg), "plot"),
+        ("ResNet50", "modelsurg plot -o out.png", ms("plot", resnet, "-o", png), "plot"),
+        ("ResNet50", "modelsurg plot --last 8 -o out.png", ms("plot", resnet, "--last", "8", "-o", png), "plot"),
+        ("NASNetMobile", "modelsurg summary", ms("summary", nasnet), "plot"),
+        ("NASNetMobile", "modelsurg plot -o out.svg", ms("plot", nasnet, "-o", svg), "plot"),
+        ("NASNetMobile", "modelsurg plot -o out.png", ms("plot", nasnet, "-o", png), "plot"),
     ]
     results = {i: [] for i in range(len(jobs))}
     rss = {}

@@ -29,6 +29,17 @@ step $MS summary "$D/avg_head.h5" --last 3
 step $MS reshape-input "$D/resnet50.h5" --nest --shape 128,128,3 -o "$D/nested_128.h5"
 step $MS summary "$D/nested_128.h5"
 
+# The pictures in the README's plot section (docs/img/), written quietly so
+# the walkthrough above stays as it is: the top of the model before and
+# after replace-head, and the input end before and after reshape-input.
+IMG=docs/img
+mkdir -p "$IMG"
+for ext in svg png; do
+  $MS plot "$D/resnet50_128.h5" --last 8 -o "$IMG/resnet50_top.$ext" --force
+  $MS plot "$D/resnet50_128.h5" "$D/flatten_head.h5" --highlight --last 9 -o "$IMG/resnet50_top_replace_head.$ext" --force
+  $MS plot "$D/resnet50.h5" "$D/resnet50_128.h5" --highlight --first 6 -o "$IMG/resnet50_input_reshape.$ext" --force
+done
+
 printf '\nThe last Dense layer: Flatten head %s parameters, GlobalAveragePooling head %s.\n' \
   "$($MS summary "$D/flatten_head.h5" --format json | $PY -c 'import json,sys; print(format(json.load(sys.stdin)["layers"][-1]["params"], ","))')" \
   "$($MS summary "$D/avg_head.h5" --format json | $PY -c 'import json,sys; print(format(json.load(sys.stdin)["layers"][-1]["params"], ","))')"

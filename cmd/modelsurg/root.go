@@ -54,6 +54,7 @@ weight bit-identical. It never executes anything stored in a file.`,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newStripCmd(), newSummaryCmd(), newReshapeCmd(), newReplaceHeadCmd())
+	root.AddCommand(newPlotCmd())
 	root.InitDefaultCompletionCmd()
 	return root
 }

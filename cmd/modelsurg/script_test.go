@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/modelsurg/modelsurg/internal/plot/plotcmd"
 )
 
 // The scripts in testdata/script run the real command. $FIXTURES is the
@@ -20,6 +22,8 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"modelsurg": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+		// "modelsurg plot" finds this next to "modelsurg" and runs it.
+		"modelsurg-plot": func() { os.Exit(plotcmd.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
 
