@@ -73,7 +73,7 @@ func Build(m *model.Model, opt Options) (*Report, error) {
 	if opt.Weights == nil {
 		opt.Weights = func(l *model.Layer) ([]*model.Weight, error) { return l.Weights, nil }
 	}
-	r := &Report{Name: m.Name, Class: m.Class, Sequential: m.IsSequential()}
+	r := &Report{Name: m.Name, Class: loadedClass(m.Class), Sequential: m.IsSequential()}
 	if err := r.addModel(m, shapes, 0, opt, true); err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt O
 		return err
 	}
 	for _, l := range order {
-		row := Row{Name: l.Name, Class: l.Class, Trainable: model.IsTrainable(l), Inbound: []string{}, Depth: depth}
+		row := Row{Name: l.Name, Class: loadedClass(l.Class), Trainable: model.IsTrainable(l), Inbound: []string{}, Depth: depth}
 		id := model.NodeID{Layer: l, Node: 0}
 		if l.Class == "InputLayer" && len(l.Nodes) == 0 {
 			id.Node = -1
@@ -295,4 +295,14 @@ func Size(bytes int64) string {
 		u++
 	}
 	return fmt.Sprintf("%.2f %s", f, units[u])
+}
+
+// loadedClass is the class Keras gives a model it loads: old Keras 2
+// configs call a Functional model "Model", which both Kerases load as
+// Functional.
+func loadedClass(class string) string {
+	if class == "Model" {
+		return "Functional"
+	}
+	return class
 }
