@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -28,24 +29,18 @@ func (o *outFlags) check() error {
 	return nil
 }
 
-// exactArgs is cobra.ExactArgs with a usage error.
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return usageError{err}
-		}
-		return nil
-	}
-}
+// exactArgs is cobra.ExactArgs; newRoot makes its errors usage errors.
+func exactArgs(n int) cobra.PositionalArgs { return cobra.ExactArgs(n) }
 
 // fileErr prefixes an error about a model with the file it came from.
 func fileErr(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// openModel opens a model file for a surgery, which needs its config.
+// openModel opens a model file (.h5 or .keras, by content) for a
+// surgery, which needs its config.
 func openModel(path string) (*h5model.File, error) {
-	f, err := h5model.Open(path)
+	f, err := modelfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -56,10 +51,42 @@ func openModel(path string) (*h5model.File, error) {
 	return f, nil
 }
 
-// surgeryErr names the file and passes on the surgery's hint.
+// surgeryErr names the file, the spec fields as the flags that set them,
+// and passes on the surgery's hint; a spec wrong whatever the model is a
+// usage error.
 func surgeryErr(path string, err error) error {
-	if hint := surgery.HintOf(err); hint != "" {
-		return hintError{fileErr(path, err), hint}
+	var e *surgery.Error
+	if !errors.As(err, &e) {
+		return fileErr(path, err)
 	}
-	return fileErr(path, err)
+	msg := errors.New(e.Text(flagName))
+	if e.Usage {
+		return usageError{msg}
+	}
+	if hint := e.HintText(flagName); hint != "" {
+		return hintError{fileErr(path, msg), hint}
+	}
+	return fileErr(path, msg)
+}
+
+// flags names the spec fields of the surgery package as the flags that set them.
+var flags = map[string]string{
+	"Adapt": "--adapt-channels", "Activation": "--activation", "Classes": "--classes", "CutAt": "--cut-at",
+	"Dropout": "--dropout", "Hidden": "--hidden", "Name": "--name", "Pooling": "--pooling",
+	"Inputs": "--input", "Nest": "--nest", "Shape": "--shape",
+	"Outputs":  "--output",
+	"Map":      "--map",
+	"MapFile":  "--map-file",
+	"Prefix":   "--prefix",
+	"Suffix":   "--suffix",
+	"Sanitize": "--sanitize",
+	"Until":    "--until",
+	"Layers":   "--layers",
+}
+
+func flagName(field string) string {
+	if f, ok := flags[field]; ok {
+		return f
+	}
+	return field
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -70,7 +71,7 @@ training_config: compile it again for the new head.`,
 				return err
 			}
 			if err := spec.Check(); err != nil {
-				return usageError{err}
+				return surgeryErr(args[0], err)
 			}
 			f, err := openModel(args[0])
 			if err != nil {
@@ -81,7 +82,7 @@ training_config: compile it again for the new head.`,
 			if err != nil {
 				return surgeryErr(args[0], err)
 			}
-			if err := h5model.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: true, Force: out.force}); err != nil {
+			if err := modelfile.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: true, Force: out.force}); err != nil {
 				return err
 			}
 			// reported once written: a failed write reports only its error
@@ -143,7 +144,7 @@ func printHeadReport(w io.Writer, rep *surgery.HeadReport, hadTraining bool) {
 		fmt.Fprintf(w, "modelsurg: froze %d %s\n", rep.Frozen, headPlural(rep.Frozen, "layer"))
 	}
 	for _, warn := range rep.Warnings {
-		fmt.Fprintf(w, "modelsurg: warning: %s\n", warn)
+		fmt.Fprintf(w, "modelsurg: warning: %s\n", surgery.FillFields(warn, flagName))
 	}
 	if hadTraining {
 		fmt.Fprintln(w, "modelsurg: training_config dropped: compile the model again for the new head")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
 	"github.com/modelsurg/modelsurg/internal/model"
+	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -69,9 +70,9 @@ values before them are averaged (1 channel) or repeated.`,
 				return surgeryErr(args[0], err)
 			}
 			for _, w := range warns {
-				fmt.Fprintf(cmd.ErrOrStderr(), "modelsurg: warning: %s\n", oneLine(w.String()))
+				fmt.Fprintf(cmd.ErrOrStderr(), "modelsurg: warning: %s\n", oneLine(surgery.FillFields(w.String(), flagName)))
 			}
-			return h5model.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: nest, Force: out.force})
+			return modelfile.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: nest, Force: out.force})
 		},
 	}
 	out.register(cmd)

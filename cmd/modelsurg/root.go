@@ -55,8 +55,28 @@ weight bit-identical. It never executes anything stored in a file.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newStripCmd(), newSummaryCmd(), newReshapeCmd(), newReplaceHeadCmd())
 	root.AddCommand(newPlotCmd())
+	root.AddCommand(newExtractCmd(), newRenameCmd(), newFreezeCmd())
+	root.AddCommand(newDiffCmd(), newTransferCmd())
+	root.AddCommand(newCheckCmd())
 	root.InitDefaultCompletionCmd()
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes every positional-argument error of c and its
+// subcommands a usage error (exit status 2).
+func usageArgs(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // run executes the command line and returns the exit status.
@@ -71,9 +91,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	var err error
+	root.InitDefaultHelpCmd()
+	if _, _, ferr := root.Find(args); ferr != nil {
+		err = usageError{ferr} // an unknown command
+	} else {
+		err = root.ExecuteContext(ctx)
+	}
 	if err == nil {
 		return 0
+	}
+	if s, ok := statusOf(err); ok {
+		return s
 	}
 	fmt.Fprintf(stderr, "modelsurg: error: %s\n", oneLine(err.Error()))
 	var h hintError
@@ -81,18 +110,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		fmt.Fprintf(stderr, "modelsurg: hint: %s\n", oneLine(h.hint))
 	}
 	var u usageError
-	if errors.As(err, &u) || isCobraUsage(err) {
+	if errors.As(err, &u) {
 		return 2
 	}
 	return 1
-}
-
-// isCobraUsage recognises cobra's own argument errors.
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "accepts ") ||
-		strings.HasPrefix(s, "requires ") || strings.HasPrefix(s, "unknown flag") ||
-		strings.HasPrefix(s, "unknown shorthand flag") || strings.HasPrefix(s, "required flag")
 }
 
 // oneLine caps a message to one line of reasonable length.

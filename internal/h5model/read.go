@@ -44,6 +44,11 @@ type File struct {
 	// HasTrainingConfig and HasOptimizer report what the file carries.
 	HasTrainingConfig, HasOptimizer bool
 	weightsRoot                     string // "model_weights", or "" (the root) for weights-only files
+	// spanOff and spanSize locate an HDF5 file stored inside another
+	// (model.weights.h5 in a .keras zip); spanSize is 0 for a plain file.
+	spanOff, spanSize int64
+	// keras3 holds what a .keras archive adds (nil for an .h5 file).
+	keras3 *keras3Info
 }
 
 // src locates one weight dataset in a source file.
@@ -116,6 +121,11 @@ func isZip(path string) bool {
 // Keras could not load it, and no command should pass it on. Layers whose
 // weights modelsurg cannot derive (Lambda, custom classes) are not checked.
 func checkWeights(m *model.Model, s *model.Shapes) error {
+	for _, l := range m.Unplaced() {
+		if len(l.Weights) > 0 {
+			return fmt.Errorf("layer %q (%s): not connected to the model's outputs; Keras would drop it and its %d weights, and so would every command", l.Name, l.Class, len(l.Weights))
+		}
+	}
 	for _, l := range m.Layers {
 		if _, err := model.LayerParams(m, l, s); err != nil {
 			return err

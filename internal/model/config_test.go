@@ -181,3 +181,20 @@ func TestParseRejectsUnplaced(t *testing.T) {
 		}
 	}
 }
+
+// A layer no output depends on parses (surgery may remove it on purpose)
+// but is reported, so that no command drops its weights unnoticed.
+func TestUnplaced(t *testing.T) {
+	cfg := `{"class_name": "Functional", "config": {"name": "m", "layers": [` +
+		`{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "a"}, "name": "a", "inbound_nodes": []}, ` +
+		`{"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d", "inbound_nodes": [[["a", 0, 0, {}]]]}, ` +
+		`{"class_name": "Dense", "config": {"name": "x", "units": 2}, "name": "x", "inbound_nodes": [[["a", 0, 0, {}]]]}], ` +
+		`"input_layers": [["a", 0, 0]], "output_layers": [["d", 0, 0]]}}`
+	m, err := Parse([]byte(cfg), Keras2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := m.Unplaced(); len(u) != 1 || u[0].Name != "x" {
+		t.Errorf("unplaced %v, want [x]", u)
+	}
+}

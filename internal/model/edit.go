@@ -137,6 +137,12 @@ func (m *Model) SetOutputs(refs []Ref) {
 	m.outRaw, m.outHoles = m.ioJSON(m.Outputs, m.outRaw)
 }
 
+// SetOutputTensors is SetOutputs for tensors of m.
+func (m *Model) SetOutputTensors(ts []Tensor) {
+	m.Outputs = append([]Tensor(nil), ts...)
+	m.outRaw, m.outHoles = m.ioJSON(m.Outputs, m.outRaw)
+}
+
 // SetInputs is SetOutputs for the model's inputs.
 func (m *Model) SetInputs(refs []Ref) {
 	m.Inputs = m.resolveIO(refs)

@@ -111,14 +111,7 @@ func (m *Model) Order() ([]*Layer, error) {
 		}
 		return out, nil
 	}
-	outs, err := m.OutputIDs()
-	if err != nil {
-		return nil, err
-	}
-	ins, err := m.InputIDs()
-	if err != nil {
-		return nil, err
-	}
+	outs, ins := m.ids(m.Outputs), m.ids(m.Inputs)
 	isInput := map[NodeID]bool{}
 	for _, id := range ins {
 		isInput[id] = true

@@ -32,39 +32,10 @@ func infer(m *Model, inputs []Shape, depth int, memo map[string]*Shapes) (*Shape
 		return nil, fmt.Errorf("%w: models nested deeper than %d", ErrNotModel, maxNesting)
 	}
 	s := &Shapes{m: m, out: map[NodeID][]Shape{}, sub: map[*Layer]*Shapes{}}
-	ins, err := m.InputIDs()
-	if err != nil {
+	if err := s.setInputs(inputs); err != nil {
 		return nil, err
 	}
-	if m.IsSequential() && len(ins) == 0 {
-		// No InputLayer: Keras 2 takes the first layer's batch_input_shape.
-		first := m.Layers[0]
-		var shp Shape
-		if inputs != nil {
-			shp = inputs[0]
-		} else if out, err := InferLayer("InputLayer", first.Config, nil, m.Dialect); err == nil && len(out) == 1 {
-			shp = out[0]
-		}
-		s.out[NodeID{first, -2}] = []Shape{shp}
-	}
-	for i, id := range ins {
-		if inputs != nil && i < len(inputs) {
-			s.out[id] = []Shape{inputs[i].Clone()}
-			continue
-		}
-		out, err := InferLayer("InputLayer", id.Layer.Config, nil, m.Dialect)
-		if err != nil && !errors.Is(err, ErrUnknownLayer) {
-			return nil, WithLayer(err, id.Layer)
-		}
-		if len(out) != 1 {
-			out = []Shape{nil}
-		}
-		s.out[id] = out
-	}
-	outs, err := m.OutputIDs()
-	if err != nil {
-		return nil, err
-	}
+	outs := m.ids(m.Outputs)
 	// Visit every call reachable from the outputs, and every other call too,
 	// so that dangling branches get shapes.
 	var all []NodeID
@@ -181,4 +152,37 @@ func WithLayer(err error, l *Layer) error {
 		return &c
 	}
 	return err
+}
+
+// setInputs gives the model's inputs their shapes: inputs, or (nil) those
+// their configs declare.
+func (s *Shapes) setInputs(inputs []Shape) error {
+	m := s.m
+	ins := m.ids(m.Inputs)
+	if m.IsSequential() && len(ins) == 0 {
+		// No InputLayer: Keras 2 takes the first layer's batch_input_shape.
+		first := m.Layers[0]
+		var shp Shape
+		if inputs != nil {
+			shp = inputs[0]
+		} else if out, err := InferLayer("InputLayer", first.Config, nil, m.Dialect); err == nil && len(out) == 1 {
+			shp = out[0]
+		}
+		s.out[NodeID{first, -2}] = []Shape{shp}
+	}
+	for i, id := range ins {
+		if inputs != nil && i < len(inputs) {
+			s.out[id] = []Shape{inputs[i].Clone()}
+			continue
+		}
+		out, err := InferLayer("InputLayer", id.Layer.Config, nil, m.Dialect)
+		if err != nil && !errors.Is(err, ErrUnknownLayer) {
+			return WithLayer(err, id.Layer)
+		}
+		if len(out) != 1 {
+			out = []Shape{nil}
+		}
+		s.out[id] = out
+	}
+	return nil
 }

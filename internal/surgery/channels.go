@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/modelsurg/modelsurg/internal/jsonx"
 	"github.com/modelsurg/modelsurg/internal/model"
 )
 
@@ -44,7 +43,7 @@ func (m AdaptMode) valid() error {
 // channelChange is one input whose last dimension goes from one known
 // size to another.
 type channelChange struct {
-	slot     inputSlot
+	slot     model.InputSlot
 	from, to int
 }
 
@@ -88,12 +87,12 @@ func adaptChannels(m *model.Model, a channelChange, mode AdaptMode, read func(*m
 func adaptModel(m *model.Model, a channelChange, mode AdaptMode, read func(*model.Weight) ([]float32, error), depth int) (reached bool, err error) {
 	switch {
 	case (mode == AdaptSum || mode == AdaptMean) && a.to != 1:
-		return false, fmt.Errorf("input %q: --adapt-channels %s makes 1 channel, the new shape has %d (use repeat)", a.slot.layer.Name, mode, a.to)
+		return false, fmt.Errorf("input %q: {Adapt} %s makes 1 channel, the new shape has %d (use repeat)", a.slot.Layer.Name, mode, a.to)
 	case mode == AdaptRepeat && a.to < 2:
-		return false, fmt.Errorf("input %q: --adapt-channels repeat makes 2 or more channels, the new shape has %d (use sum or mean)", a.slot.layer.Name, a.to)
+		return false, fmt.Errorf("input %q: {Adapt} repeat makes 2 or more channels, the new shape has %d (use sum or mean)", a.slot.Layer.Name, a.to)
 	}
 	if read == nil {
-		return false, errors.New("--adapt-channels needs the weights' values, and no reader was given")
+		return false, errors.New("{Adapt} needs the weights' values, and no reader was given")
 	}
 	s, err := model.Infer(m)
 	if err != nil {
@@ -126,12 +125,12 @@ func adaptModel(m *model.Model, a channelChange, mode AdaptMode, read func(*mode
 	}
 	ad := &adapter{m: m, s: s, from: a.from, to: a.to, mode: mode, read: read, done: map[*model.Layer]bool{}, depth: depth}
 	var queue []model.NodeID
-	if a.slot.layer.Class == "InputLayer" {
-		in := model.NodeID{Layer: a.slot.layer, Node: -1}
+	if a.slot.Layer.Class == "InputLayer" {
+		in := model.NodeID{Layer: a.slot.Layer, Node: -1}
 		reached = isOut[in]
 		queue = consumers[in]
 	} else {
-		queue = []model.NodeID{{Layer: a.slot.layer, Node: 0}} // old Sequential: the first layer reads the input
+		queue = []model.NodeID{{Layer: a.slot.Layer, Node: 0}} // old Sequential: the first layer reads the input
 	}
 	for len(queue) > 0 {
 		id := queue[0]
@@ -172,13 +171,13 @@ func (ad *adapter) refusef(l *model.Layer, format string, args ...any) error {
 func (ad *adapter) layer(id model.NodeID) (pass bool, err error) {
 	l := id.Layer
 	if len(l.Nodes) > 1 {
-		return false, ad.refusef(l, "reads the input channels and is called %d times; --adapt-channels cannot adapt a shared layer", len(l.Nodes))
+		return false, ad.refusef(l, "reads the input channels and is called %d times; {Adapt} cannot adapt a shared layer", len(l.Nodes))
 	}
 	if id.Node >= 0 && len(l.Nodes[id.Node].Inputs) > 1 {
-		return false, ad.refusef(l, "combines the input channels with other tensors; --adapt-channels cannot adapt it")
+		return false, ad.refusef(l, "combines the input channels with other tensors; {Adapt} cannot adapt it")
 	}
-	if isChannelsFirst(l.Config) {
-		return false, ad.refusef(l, "reads the input channels with data_format channels_first; --adapt-channels only handles channels_last")
+	if l.ChannelsFirst() {
+		return false, ad.refusef(l, "reads the input channels with data_format channels_first; {Adapt} only handles channels_last")
 	}
 	in := ad.s.Inputs(id)
 	rank := 0
@@ -198,11 +197,11 @@ func (ad *adapter) layer(id model.NodeID) (pass bool, err error) {
 		return true, ad.rescaling(l)
 	case passThrough[l.Class]:
 		if len(l.Weights) > 0 {
-			return false, ad.refusef(l, "reads the input channels and has weights; --adapt-channels cannot adapt them")
+			return false, ad.refusef(l, "reads the input channels and has weights; {Adapt} cannot adapt them")
 		}
 		return true, nil
 	}
-	return false, ad.refusef(l, "reads the input channels; --adapt-channels can only adapt Conv1D/2D/3D, Normalization, BatchNormalization and Rescaling")
+	return false, ad.refusef(l, "reads the input channels; {Adapt} can only adapt Conv1D/2D/3D, Normalization, BatchNormalization and Rescaling")
 }
 
 // nested adapts inside a nested model called on the input channels. Its
@@ -219,9 +218,9 @@ func (ad *adapter) nested(l *model.Layer) (pass bool, err error) {
 	if len(infos) != len(l.Weights) {
 		return false, ad.refusef(l, "has %d saved weights but its config implies %d", len(l.Weights), len(infos))
 	}
-	slots, err := inputSlots(l.Sub)
+	slots, err := model.InputSlots(l.Sub)
 	if err != nil || len(slots) != 1 {
-		return false, ad.refusef(l, "reads the input channels and has %d inputs; --adapt-channels cannot adapt it", len(slots))
+		return false, ad.refusef(l, "reads the input channels and has %d inputs; {Adapt} cannot adapt it", len(slots))
 	}
 	owners := map[*model.Layer][]*model.Weight{}
 	for i, info := range infos {
@@ -259,7 +258,7 @@ func (ad *adapter) nested(l *model.Layer) (pass bool, err error) {
 
 func (ad *adapter) values(l *model.Layer, w *model.Weight) ([]float32, error) {
 	if w.DType != "" && w.DType != "float32" {
-		return nil, ad.refusef(l, "weight %q is %s; --adapt-channels only adapts float32 weights", w.Name, w.DType)
+		return nil, ad.refusef(l, "weight %q is %s; {Adapt} only adapts float32 weights", w.Name, w.DType)
 	}
 	v, err := ad.read(w)
 	if err != nil {
@@ -274,7 +273,7 @@ func (ad *adapter) values(l *model.Layer, w *model.Weight) ([]float32, error) {
 // conv adapts a convolution kernel (..., C, F) to (..., N, F).
 func (ad *adapter) conv(l *model.Layer) error {
 	if g, ok := l.Config.Get("groups").Int(); ok && g != 1 {
-		return ad.refusef(l, "is a grouped convolution (groups=%d); --adapt-channels cannot adapt it", g)
+		return ad.refusef(l, "is a grouped convolution (groups=%d); {Adapt} cannot adapt it", g)
 	}
 	if len(l.Weights) == 0 {
 		return ad.refusef(l, "has no saved kernel")
@@ -354,28 +353,6 @@ func adaptStats(v []float32, n int) []float32 {
 	return out
 }
 
-// lastAxis reports whether a config "axis" (int or list) names only the
-// last axis of a rank-r input.
-func lastAxis(v *jsonx.Value, r int) bool {
-	if v == nil || r == 0 {
-		return false
-	}
-	if v.Kind == jsonx.Array {
-		if len(v.Elems) != 1 {
-			return false
-		}
-		v = v.Elems[0]
-	}
-	a, ok := v.Int()
-	if !ok {
-		return false
-	}
-	if a < 0 {
-		a += int64(r)
-	}
-	return a == int64(r-1)
-}
-
 // statsWeights adapts the weights of l at the given indexes, each a
 // vector over the input channels.
 func (ad *adapter) statsWeights(l *model.Layer, idx []int) error {
@@ -398,8 +375,8 @@ func (ad *adapter) statsWeights(l *model.Layer, idx []int) error {
 // normalization adapts a Normalization layer's mean and variance (saved
 // weights, or constants in its config); count is kept.
 func (ad *adapter) normalization(l *model.Layer, rank int) error {
-	if !lastAxis(l.Config.Get("axis"), rank) {
-		return ad.refusef(l, "normalizes over axes other than the channel axis; --adapt-channels cannot adapt it")
+	if !l.AxisIsLast(rank) {
+		return ad.refusef(l, "normalizes over axes other than the channel axis; {Adapt} cannot adapt it")
 	}
 	if !l.Config.Get("mean").IsNull() {
 		for _, key := range []string{"mean", "variance"} {
@@ -417,8 +394,8 @@ func (ad *adapter) normalization(l *model.Layer, rank int) error {
 
 // batchNorm adapts every per-channel vector of a BatchNormalization layer.
 func (ad *adapter) batchNorm(l *model.Layer, rank int) error {
-	if !lastAxis(l.Config.Get("axis"), rank) {
-		return ad.refusef(l, "normalizes over an axis other than the channel axis; --adapt-channels cannot adapt it")
+	if !l.AxisIsLast(rank) {
+		return ad.refusef(l, "normalizes over an axis other than the channel axis; {Adapt} cannot adapt it")
 	}
 	idx := make([]int, len(l.Weights))
 	for i := range idx {
@@ -440,33 +417,27 @@ func (ad *adapter) rescaling(l *model.Layer) error {
 // configList adapts a config value that is a list with one number per
 // input channel; numbers and one-element lists broadcast and stay.
 func (ad *adapter) configList(l *model.Layer, key string) error {
-	v := l.Config.Get(key)
-	if v == nil || v.Kind != jsonx.Array || len(v.Elems) <= 1 {
+	vals, list, ok := l.Floats(key)
+	switch {
+	case !ok:
+		return ad.refusef(l, "config %q is not a list of numbers", key)
+	case !list || len(vals) <= 1:
 		return nil
+	case len(vals) != ad.from:
+		return ad.refusef(l, "config %q has %d values, not one per input channel (%d)", key, len(vals), ad.from)
 	}
-	if len(v.Elems) != ad.from {
-		return ad.refusef(l, "config %q has %d values, not one per input channel (%d)", key, len(v.Elems), ad.from)
-	}
-	vals := make([]float64, len(v.Elems))
-	for i, e := range v.Elems {
-		f, ok := e.Float64()
-		if !ok {
-			return ad.refusef(l, "config %q is not a list of numbers", key)
-		}
-		vals[i] = f
-	}
-	out := jsonx.Arr()
+	var out []float64
 	if ad.to == 1 {
 		var sum float64
 		for _, f := range vals {
 			sum += f
 		}
-		out.Elems = append(out.Elems, jsonx.Float(sum/float64(len(vals))))
+		out = []float64{sum / float64(len(vals))}
 	} else {
 		for i := 0; i < ad.to; i++ {
-			out.Elems = append(out.Elems, jsonx.Float(vals[i%len(vals)]))
+			out = append(out, vals[i%len(vals)])
 		}
 	}
-	l.Config.Set(key, out)
+	l.SetFloats(key, out)
 	return nil
 }

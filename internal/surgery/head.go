@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/modelsurg/modelsurg/internal/jsonx"
 	"github.com/modelsurg/modelsurg/internal/model"
 )
 
@@ -85,56 +84,34 @@ func (r *HeadReport) Params() int64 {
 	return n
 }
 
-// Error is a head replacement the model or the spec does not allow. It
-// names the layer (Layer) or the option (Option, e.g. "--cut-at") at fault.
-type Error struct {
-	Layer  string
-	Option string
-	Msg    string
-	// Hint suggests what to do instead, or is "".
-	Hint string
-	// Usage marks a spec that is wrong whatever the model (a bad value).
-	Usage bool
-}
-
-func (e *Error) Error() string {
-	switch {
-	case e.Layer != "":
-		return fmt.Sprintf("layer %q: %s", e.Layer, e.Msg)
-	case e.Option != "":
-		return e.Option + ": " + e.Msg
-	}
-	return e.Msg
-}
-
 // Check validates the values of s that do not depend on a model.
 func (s HeadSpec) Check() error {
-	usage := func(opt, format string, args ...any) error {
-		return &Error{Option: opt, Msg: fmt.Sprintf(format, args...), Usage: true}
+	usage := func(field, format string, args ...any) error {
+		return &Error{Field: field, Msg: fmt.Sprintf(format, args...), Usage: true}
 	}
 	if s.Classes < 1 {
-		return usage("--classes", "must be at least 1, not %d", s.Classes)
+		return usage("Classes", "must be at least 1, not %d", s.Classes)
 	}
 	switch s.Pooling {
 	case "", PoolAvg, PoolMax, PoolFlatten, PoolNone:
 	default:
-		return usage("--pooling", "must be flatten, avg, max or none, not %q", string(s.Pooling))
+		return usage("Pooling", "must be flatten, avg, max or none, not %q", string(s.Pooling))
 	}
 	if math.IsNaN(s.Dropout) || s.Dropout < 0 || s.Dropout >= 1 {
-		return usage("--dropout", "the rate must be in [0, 1), not %v", s.Dropout)
+		return usage("Dropout", "the rate must be in [0, 1), not %v", s.Dropout)
 	}
 	for _, h := range s.Hidden {
 		if h < 1 {
-			return usage("--hidden", "every size must be at least 1, not %d", h)
+			return usage("Hidden", "every size must be at least 1, not %d", h)
 		}
 	}
 	switch s.Activation {
 	case "", "softmax", "sigmoid", "linear":
 	default:
-		return usage("--activation", "must be softmax, sigmoid or linear, not %q", s.Activation)
+		return usage("Activation", "must be softmax, sigmoid or linear, not %q", s.Activation)
 	}
 	if s.Name != "" && strings.ContainsAny(s.Name, "/") {
-		return usage("--name", "a layer name cannot contain %q", "/")
+		return usage("Name", "a layer name cannot contain %q", "/")
 	}
 	return nil
 }
@@ -148,7 +125,8 @@ const maxNewWeights = 1 << 30
 // the cut layer are removed with their weights; kept weights stay
 // references. New layers are configured as the model's Keras writes them
 // and their weights are drawn from spec.Seed. m is not modified.
-func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, error) {
+func ReplaceHead(m *model.Model, spec HeadSpec) (_ *model.Model, _ *HeadReport, err error) {
+	defer asError(&err)
 	if err := spec.Check(); err != nil {
 		return nil, nil, err
 	}
@@ -190,8 +168,7 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, erro
 	if spec.FreezeBase {
 		rep.Frozen = freeze(c, shapes, keep)
 	}
-	cutRef := c.RefOf(cut, tensor)
-	if cutRef.Node != cut.Node && cut.Node >= 0 && c.Dialect == model.Keras2 {
+	if cutRef := c.RefOf(cut, tensor); cutRef.Node != cut.Node && cut.Node >= 0 && c.Dialect == model.Keras2 {
 		// tf-keras numbers a nested model's calls from 1 (its own graph is
 		// node 0); Keras 3's reader of tf-keras files does not, so it cannot
 		// rebuild a layer that reads a nested model's output. Keras itself
@@ -201,107 +178,62 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (*model.Model, *HeadReport, erro
 	}
 	cutT := c.Output(cut, tensor)
 	prune(c, keep, rep)
-	cutRef = c.RefOf(c.ID(cutT), tensor)
-
-	taken := c.AllNames()
-	if spec.Name != "" && taken[spec.Name] {
-		return nil, nil, &Error{Option: "--name", Msg: fmt.Sprintf("a kept layer is already named %q", spec.Name),
+	if spec.Name != "" && c.AllNames()[spec.Name] {
+		return nil, nil, &Error{Field: "Name", Msg: fmt.Sprintf("a kept layer is already named %q", spec.Name),
 			Hint: "choose another name for the final Dense layer"}
 	}
-	tpl := newTemplates(m, c, cut.Layer)
-	r := newRNG(spec.Seed)
-	prev, prevShape := cutRef, cutShape
-	for _, p := range plan {
-		name := c.UniqueName(p.base, taken)
-		cfg := tpl.config(p, name)
-		var l *model.Layer
-		if c.IsSequential() {
-			l = model.NewSequentialLayer(p.class, name, cfg)
-		} else {
-			l = model.NewLayer(p.class, name, cfg)
-			c.AddCall(l, []model.Ref{prev}, []model.Shape{prevShape})
-		}
-		nl := NewLayer{Name: name, Class: p.class, Shape: p.out}
-		if p.class == "Dense" {
-			fanIn := prevShape[len(prevShape)-1]
-			l.Weights = []*model.Weight{
-				{Name: tpl.weightName(c, name, "kernel"), Shape: []int{fanIn, p.units}, DType: "float32", Data: glorotUniform(r, fanIn, p.units)},
-				{Name: tpl.weightName(c, name, "bias"), Shape: []int{p.units}, DType: "float32", Data: zeros(p.units)},
-			}
-			nl.Params = int64(fanIn)*int64(p.units) + int64(p.units)
-		}
-		c.Append(l)
-		rep.Added = append(rep.Added, nl)
-		prev, prevShape = model.Ref{Layer: name}, p.out
-	}
-	if !c.IsSequential() {
-		c.SetOutputs([]model.Ref{prev})
-	}
-	out := c
-	s2, err := model.Infer(out)
+	addHead(c, model.NewStyle(m, c, cut.Layer), plan, cutT, cutShape, spec.Seed, rep)
+	s2, err := model.Infer(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	model.RefreshShapes(out, s2)
-	return out, rep, nil
+	model.RefreshShapes(c, s2)
+	return c, rep, nil
+}
+
+// addHead appends the planned layers to c, each called on the previous
+// one's output from t (of shape s) on, and makes the last the output. New
+// Dense kernels are Glorot-uniform from seed, biases zero.
+func addHead(c *model.Model, style *model.Style, plan []headLayer, t model.Tensor, s model.Shape, seed uint64, rep *HeadReport) {
+	taken := c.AllNames()
+	r := newRNG(seed)
+	for _, p := range plan {
+		name := c.UniqueName(p.base, taken)
+		l := style.NewLayer(c, p.LayerSpec, name)
+		nl := NewLayer{Name: name, Class: p.Class, Shape: p.out}
+		if p.Class == "Dense" {
+			fanIn := s[len(s)-1]
+			l.Weights = []*model.Weight{
+				{Name: style.WeightName(c, name, "kernel"), Shape: []int{fanIn, p.Units}, DType: "float32", Data: glorotUniform(r, fanIn, p.Units)},
+				{Name: style.WeightName(c, name, "bias"), Shape: []int{p.Units}, DType: "float32", Data: zeros(p.Units)},
+			}
+			nl.Params = int64(fanIn)*int64(p.Units) + int64(p.Units)
+		}
+		if !c.IsSequential() {
+			c.Call(l, []model.Tensor{t}, []model.Shape{s})
+		}
+		c.Append(l)
+		rep.Added = append(rep.Added, nl)
+		t, s = c.Output(model.NodeID{Layer: l, Node: 0}, 0), p.out
+	}
+	if !c.IsSequential() {
+		c.SetOutputTensors([]model.Tensor{t})
+	}
 }
 
 // findCut returns the call whose output feeds the head, the index of
 // that output tensor and its shape.
 func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name string, rep *HeadReport) (model.NodeID, int, model.Shape, error) {
-	onPath := c.Ancestors(outs)
 	if name != "" {
-		l := c.Layer(name)
-		if l == nil {
-			var inside string
-			for _, top := range c.Layers {
-				if top.Sub != nil && top.Sub.AllNames()[name] {
-					inside = top.Name
-					break
-				}
-			}
-			if inside != "" {
-				return model.NodeID{}, 0, nil, &Error{Option: "--cut-at", Msg: fmt.Sprintf("layer %q is inside the nested model %q", name, inside),
-					Hint: fmt.Sprintf("cut at %q itself or at a layer of the outer model", inside)}
-			}
-			return model.NodeID{}, 0, nil, &Error{Option: "--cut-at", Msg: fmt.Sprintf("the model has no layer named %q", name),
-				Hint: "see the layer names with: modelsurg summary MODEL.h5"}
-		}
-		var calls []model.NodeID
-		if l.Class == "InputLayer" && len(l.Nodes) == 0 {
-			if onPath[model.NodeID{Layer: l, Node: -1}] {
-				calls = append(calls, model.NodeID{Layer: l, Node: -1})
-			}
-		}
-		for i := range l.Nodes {
-			if id := (model.NodeID{Layer: l, Node: i}); onPath[id] {
-				calls = append(calls, id)
-			}
-		}
-		switch {
-		case len(calls) == 0:
-			return model.NodeID{}, 0, nil, &Error{Layer: name, Msg: "not on the path to the model's output, so it cannot feed the head",
-				Hint: "choose a layer the output depends on"}
-		case len(calls) > 1:
-			return model.NodeID{}, 0, nil, &Error{Layer: name, Msg: fmt.Sprintf("called %d times on the path to the output; the head needs one tensor", len(calls)),
-				Hint: "cut at a layer that is called once"}
-		}
-		id := calls[0]
-		o := shapes.Outputs(id)
-		if len(o) != 1 {
-			return model.NodeID{}, 0, nil, &Error{Layer: name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o))}
-		}
-		if o[0] == nil {
-			return model.NodeID{}, 0, nil, unknownShape(c, shapes, id)
-		}
-		return id, 0, o[0], nil
+		id, shape, err := namedCut(c, shapes, c.Ancestors(outs), name)
+		return id, 0, shape, err
 	}
 	if len(outs) != 1 {
 		names := make([]string, len(outs))
 		for i, o := range outs {
 			names[i] = o.Layer.Name
 		}
-		return model.NodeID{}, 0, nil, &Error{Msg: fmt.Sprintf("the model has %d outputs (%s) and replace-head leaves one: give --cut-at LAYER to say which layer feeds the new head", len(outs), capList(names)),
+		return model.NodeID{}, 0, nil, &Error{Msg: fmt.Sprintf("the model has %d outputs (%s) and replace-head leaves one: give {CutAt} LAYER to say which layer feeds the new head", len(outs), capList(names)),
 			Hint: "the new head's output becomes the model's only output"}
 	}
 	rep.Auto = true
@@ -318,7 +250,7 @@ func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name str
 		if len(o[tensor]) >= 3 {
 			if len(o) != 1 {
 				return model.NodeID{}, 0, nil, &Error{Layer: id.Layer.Name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o)),
-					Hint: "give --cut-at LAYER"}
+					Hint: "give {CutAt} LAYER"}
 			}
 			return id, tensor, o[tensor], nil
 		}
@@ -339,14 +271,64 @@ func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name str
 			}
 			if len(parents) > 1 {
 				return model.NodeID{}, 0, nil, &Error{Layer: id.Layer.Name, Msg: fmt.Sprintf("merges %d inputs, so the end of the backbone cannot be found by walking back from the output", len(parents)),
-					Hint: "give --cut-at LAYER"}
+					Hint: "give {CutAt} LAYER"}
 			}
 			return model.NodeID{}, 0, nil, &Error{Msg: "cannot find the end of the backbone: no layer on the path to the output has spatial dimensions, and the output is no Dense classifier",
-				Hint: "give --cut-at LAYER (with --pooling none, its output being flat)"}
+				Hint: "give {CutAt} LAYER (with {Pooling} none, its output being flat)"}
 		}
 		tensor = id.Layer.Nodes[id.Node].In[0].Index
 		id = parents[0]
 	}
+}
+
+// namedCut finds the call of the layer the user named to feed the head:
+// it must be on the path to the output, called once there, with one
+// output of known shape.
+func namedCut(c *model.Model, shapes *model.Shapes, onPath map[model.NodeID]bool, name string) (model.NodeID, model.Shape, error) {
+	l := c.Layer(name)
+	if l == nil {
+		var inside string
+		for _, top := range c.Layers {
+			if top.Sub != nil && top.Sub.AllNames()[name] {
+				inside = top.Name
+				break
+			}
+		}
+		if inside != "" {
+			return model.NodeID{}, nil, &Error{Field: "CutAt", Msg: fmt.Sprintf("layer %q is inside the nested model %q", name, inside),
+				Hint: fmt.Sprintf("cut at %q itself or at a layer of the outer model", inside)}
+		}
+		return model.NodeID{}, nil, &Error{Field: "CutAt", Msg: fmt.Sprintf("the model has no layer named %q", name),
+			Hint: "see the layer names with: modelsurg summary MODEL.h5"}
+	}
+	var calls []model.NodeID
+	if l.Class == "InputLayer" && len(l.Nodes) == 0 {
+		if onPath[model.NodeID{Layer: l, Node: -1}] {
+			calls = append(calls, model.NodeID{Layer: l, Node: -1})
+		}
+	}
+	for i := range l.Nodes {
+		if id := (model.NodeID{Layer: l, Node: i}); onPath[id] {
+			calls = append(calls, id)
+		}
+	}
+	switch {
+	case len(calls) == 0:
+		return model.NodeID{}, nil, &Error{Layer: name, Msg: "not on the path to the model's output, so it cannot feed the head",
+			Hint: "choose a layer the output depends on"}
+	case len(calls) > 1:
+		return model.NodeID{}, nil, &Error{Layer: name, Msg: fmt.Sprintf("called %d times on the path to the output; the head needs one tensor", len(calls)),
+			Hint: "cut at a layer that is called once"}
+	}
+	id := calls[0]
+	o := shapes.Outputs(id)
+	if len(o) != 1 {
+		return model.NodeID{}, nil, &Error{Layer: name, Msg: fmt.Sprintf("has %d outputs; the head needs one tensor", len(o))}
+	}
+	if o[0] == nil {
+		return model.NodeID{}, nil, unknownShape(c, shapes, id)
+	}
+	return id, o[0], nil
 }
 
 // headClasses are the layers a classifier head is made of: walking back
@@ -374,7 +356,7 @@ func classifierInput(c *model.Model, shapes *model.Shapes, id model.NodeID, tens
 		}
 		return true
 	}
-	if !step(outputActivations) || id.Node < 0 || id.Layer.Class != "Dense" {
+	if !step(outputActivations) || id.Node < 0 || !denseLike(id.Layer) {
 		return model.NodeID{}, 0, nil, false
 	}
 	dense := id.Layer
@@ -395,6 +377,15 @@ func classifierInput(c *model.Model, shapes *model.Shapes, id model.NodeID, tens
 		return id, tensor, model.Shape{model.None, dense.Weights[0].Shape[0]}, true
 	}
 	return model.NodeID{}, 0, nil, false
+}
+
+// denseLike reports a Dense layer, or a class built on it (QKeras's
+// QDense, a custom FooDense) whose kernel is a matrix.
+func denseLike(l *model.Layer) bool {
+	if l.Class == "Dense" {
+		return true
+	}
+	return strings.HasSuffix(l.Class, "Dense") && len(l.Weights) > 0 && len(l.Weights[0].Shape) == 2
 }
 
 // outputActivations are the layers a classifier may end with.
@@ -430,7 +421,7 @@ func unknownShape(c *model.Model, shapes *model.Shapes, id model.NodeID) error {
 	if cause == id.Layer {
 		msg = fmt.Sprintf("modelsurg cannot infer the output shape of this %s layer, so the head cannot be sized", cause.Class)
 	}
-	return &Error{Layer: id.Layer.Name, Msg: msg, Hint: fmt.Sprintf("give --cut-at a layer before %q", cause.Name)}
+	return &Error{Layer: id.Layer.Name, Msg: msg, Hint: fmt.Sprintf("give {CutAt} a layer before %q", cause.Name)}
 }
 
 // capList joins names, at most 5 of them.
@@ -443,15 +434,9 @@ func capList(names []string) string {
 
 // headLayer is one planned layer of the head.
 type headLayer struct {
-	class, base string
-	out         model.Shape
-	// Dense
-	units      int
-	activation string
-	// Dropout
-	rate float64
-	// pooling
-	dataFormat string
+	model.LayerSpec
+	base string
+	out  model.Shape
 }
 
 // planHead decides the head's layers and their output shapes, refusing a
@@ -464,11 +449,11 @@ func planHead(c *model.Model, spec HeadSpec, cut model.NodeID, s model.Shape) ([
 	case PoolAvg, PoolMax:
 		r := len(s) - 2
 		if r < 1 || r > 3 {
-			hint := "use --pooling flatten, or cut at a feature map with --cut-at"
+			hint := "use {Pooling} flatten, or cut at a feature map with {CutAt}"
 			if len(s) == 2 {
-				hint = "use --pooling none: the output is already flat"
+				hint = "use {Pooling} none: the output is already flat"
 			}
-			return nil, &Error{Layer: name, Msg: fmt.Sprintf("--pooling %s needs a 1D, 2D or 3D feature map (rank 3 to 5) but the layer gives %s", spec.Pooling, s), Hint: hint}
+			return nil, &Error{Layer: name, Msg: fmt.Sprintf("{Pooling} %s needs a 1D, 2D or 3D feature map (rank 3 to 5) but the layer gives %s", spec.Pooling, s), Hint: hint}
 		}
 		df := dataFormat(c, cut)
 		ch := s[len(s)-1]
@@ -480,13 +465,13 @@ func planHead(c *model.Model, spec HeadSpec, cut model.NodeID, s model.Shape) ([
 			class, base = fmt.Sprintf("GlobalMaxPooling%dD", r), "max_pool"
 		}
 		flat = model.Shape{s[0], ch}
-		plan = append(plan, headLayer{class: class, base: base, out: flat, dataFormat: df})
+		plan = append(plan, headLayer{LayerSpec: model.LayerSpec{Class: class, DataFormat: df}, base: base, out: flat})
 	case PoolFlatten:
 		n := 1
 		for _, d := range s[1:] {
 			if d == model.None {
-				return nil, &Error{Layer: name, Msg: fmt.Sprintf("--pooling flatten needs fixed sizes but the layer gives %s", s),
-					Hint: "use --pooling avg or max, which take any spatial size"}
+				return nil, &Error{Layer: name, Msg: fmt.Sprintf("{Pooling} flatten needs fixed sizes but the layer gives %s", s),
+					Hint: "use {Pooling} avg or max, which take any spatial size"}
 			}
 			if n > maxNewWeights/max(d, 1) {
 				return nil, &Error{Layer: name, Msg: fmt.Sprintf("flattening %s gives too many features", s)}
@@ -494,11 +479,11 @@ func planHead(c *model.Model, spec HeadSpec, cut model.NodeID, s model.Shape) ([
 			n *= d
 		}
 		flat = model.Shape{s[0], n}
-		plan = append(plan, headLayer{class: "Flatten", base: "flatten", out: flat, dataFormat: "channels_last"})
+		plan = append(plan, headLayer{LayerSpec: model.LayerSpec{Class: "Flatten", DataFormat: "channels_last"}, base: "flatten", out: flat})
 	case PoolNone:
 		if len(s) != 2 {
-			return nil, &Error{Layer: name, Msg: fmt.Sprintf("--pooling none needs a flat output (rank 2) but the layer gives %s", s),
-				Hint: "use --pooling avg, max or flatten"}
+			return nil, &Error{Layer: name, Msg: fmt.Sprintf("{Pooling} none needs a flat output (rank 2) but the layer gives %s", s),
+				Hint: "use {Pooling} avg, max or flatten"}
 		}
 	}
 	if flat[len(flat)-1] == model.None {
@@ -507,22 +492,22 @@ func planHead(c *model.Model, spec HeadSpec, cut model.NodeID, s model.Shape) ([
 	features := flat[len(flat)-1]
 	for _, h := range spec.Hidden {
 		if int64(features)*int64(h) > maxNewWeights {
-			return nil, &Error{Option: "--hidden", Msg: fmt.Sprintf("a %d x %d kernel is too large", features, h)}
+			return nil, &Error{Field: "Hidden", Msg: fmt.Sprintf("a %d x %d kernel is too large", features, h)}
 		}
-		plan = append(plan, headLayer{class: "Dense", base: "dense", units: h, activation: "relu", out: model.Shape{flat[0], h}})
+		plan = append(plan, headLayer{LayerSpec: model.LayerSpec{Class: "Dense", Units: h, Activation: "relu"}, base: "dense", out: model.Shape{flat[0], h}})
 		features = h
 	}
 	if spec.Dropout > 0 {
-		plan = append(plan, headLayer{class: "Dropout", base: "dropout", rate: spec.Dropout, out: model.Shape{flat[0], features}})
+		plan = append(plan, headLayer{LayerSpec: model.LayerSpec{Class: "Dropout", Rate: spec.Dropout}, base: "dropout", out: model.Shape{flat[0], features}})
 	}
 	if int64(features)*int64(spec.Classes) > maxNewWeights {
-		return nil, &Error{Option: "--classes", Msg: fmt.Sprintf("a %d x %d kernel is too large", features, spec.Classes)}
+		return nil, &Error{Field: "Classes", Msg: fmt.Sprintf("a %d x %d kernel is too large", features, spec.Classes)}
 	}
 	final := spec.Name
 	if final == "" {
 		final = "predictions"
 	}
-	plan = append(plan, headLayer{class: "Dense", base: final, units: spec.Classes, activation: spec.Activation, out: model.Shape{flat[0], spec.Classes}})
+	plan = append(plan, headLayer{LayerSpec: model.LayerSpec{Class: "Dense", Units: spec.Classes, Activation: spec.Activation}, base: final, out: model.Shape{flat[0], spec.Classes}})
 	return plan, nil
 }
 
@@ -556,13 +541,13 @@ func freeze(c *model.Model, shapes *model.Shapes, keep map[model.NodeID]bool) in
 			continue
 		}
 		before, errB := model.LayerWeightInfo(c, l, shapes)
-		n += setUntrainable(l)
+		n += model.SetUntrainable(l)
 		if l.Sub != nil {
-			l.Sub.Walk(func(_ []string, sl *model.Layer) { n += setUntrainable(sl) })
+			l.Sub.Walk(func(_ []string, sl *model.Layer) { n += model.SetUntrainable(sl) })
 		}
 		after, errA := model.LayerWeightInfo(c, l, shapes)
 		if errB == nil && errA == nil {
-			l.Weights = permute(l.Weights, before, after)
+			l.Weights = model.ReorderWeights(l.Weights, before, after)
 		}
 	}
 	return n
@@ -578,77 +563,6 @@ func kept(l *model.Layer, keep map[model.NodeID]bool) bool {
 		}
 	}
 	return false
-}
-
-// setUntrainable writes "trainable": false where Keras writes it: every
-// layer but InputLayer; a nested model only if its config has the key
-// (tf-keras Sequential configs do not). It returns 1 if l changed.
-func setUntrainable(l *model.Layer) int {
-	if l.Class == "InputLayer" {
-		return 0
-	}
-	if v, ok := l.Config.Bool("trainable"); ok {
-		if !v {
-			return 0
-		}
-		l.Config.Set("trainable", jsonx.BoolV(false))
-		return 1
-	}
-	if l.Sub != nil {
-		return 0
-	}
-	setAfter(l.Config, "name", "trainable", jsonx.BoolV(false))
-	return 1
-}
-
-// setAfter sets key k in o, placing it after key after when it is new.
-func setAfter(o *jsonx.Obj, after, k string, v *jsonx.Value) {
-	if o.Has(k) {
-		o.Set(k, v)
-		return
-	}
-	at := 0
-	for i, key := range o.Keys {
-		if key == after {
-			at = i + 1
-		}
-	}
-	o.Keys = append(o.Keys[:at:at], append([]string{k}, o.Keys[at:]...)...)
-	o.Vals = append(o.Vals[:at:at], append([]*jsonx.Value{v}, o.Vals[at:]...)...)
-}
-
-// permute reorders ws, saved in the order before describes, into the order
-// after describes. It returns ws unchanged when the two do not match.
-func permute(ws []*model.Weight, before, after []model.WeightInfo) []*model.Weight {
-	if len(ws) != len(before) || len(before) != len(after) {
-		return ws
-	}
-	type key struct {
-		owner *model.Layer
-		name  string
-	}
-	at := map[key]int{}
-	for i, w := range before {
-		k := key{w.Owner, w.Spec.Name}
-		if _, dup := at[k]; dup {
-			return ws
-		}
-		at[k] = i
-	}
-	out := make([]*model.Weight, len(ws))
-	changed := false
-	for j, w := range after {
-		i, ok := at[key{w.Owner, w.Spec.Name}]
-		if !ok {
-			return ws
-		}
-		out[j] = ws[i]
-		changed = changed || i != j
-	}
-	if !changed {
-		return ws
-	}
-	return out
 }
 
 // prune removes every call not in keep (and layers left without calls)
@@ -677,212 +591,4 @@ func prune(c *model.Model, keep map[model.NodeID]bool, rep *HeadReport) {
 		}
 		listed[l] = true
 	}
-}
-
-// templates builds new layer configs as the source's Keras writes them.
-type templates struct {
-	dialect model.Dialect
-	// byClass holds one config per class found in the source model: the
-	// keys its Keras version writes.
-	byClass map[string]*jsonx.Obj
-	// dtype is the value of "dtype" to use; nil drops the key.
-	dtype      *jsonx.Value
-	kernelInit *jsonx.Value
-	biasInit   *jsonx.Value
-	// weight naming: ":0" suffix (Keras 2), bare names (Keras 3.0-3.2),
-	// paths (Keras >= 3.3).
-	colonZero, bare bool
-}
-
-func newTemplates(src, c *model.Model, cut *model.Layer) *templates {
-	t := &templates{dialect: src.Dialect, byClass: map[string]*jsonx.Obj{}}
-	var legacyInit bool
-	anyDtype := false
-	sawWeight, sawSlash := false, false
-	src.Walk(func(_ []string, l *model.Layer) {
-		for _, w := range l.Weights {
-			sawWeight = true
-			if strings.HasSuffix(w.Name, ":0") {
-				t.colonZero = true
-			}
-			if strings.Contains(w.Name, "/") {
-				sawSlash = true
-			}
-		}
-		if l.Class == "InputLayer" || l.Sub != nil {
-			return
-		}
-		if _, ok := t.byClass[l.Class]; !ok {
-			t.byClass[l.Class] = l.Config
-		}
-		if l.Config.Has("dtype") {
-			anyDtype = true
-		}
-		for i, k := range l.Config.Keys {
-			v := l.Config.Vals[i]
-			if !strings.HasSuffix(k, "_initializer") || v.Kind != jsonx.Object {
-				continue
-			}
-			cn, _ := v.Obj.String("class_name")
-			if !v.Obj.Has("module") {
-				legacyInit = true
-			}
-			if cn == "GlorotUniform" && t.kernelInit == nil {
-				t.kernelInit = withNullSeed(v)
-			}
-			if cn == "Zeros" && t.biasInit == nil {
-				t.biasInit = v.Clone()
-			}
-		}
-	})
-	if sawWeight && !sawSlash && src.Dialect == model.Keras3 {
-		t.bare = true
-	}
-	if !sawWeight && src.Dialect == model.Keras2 {
-		t.colonZero = true
-	}
-	if t.kernelInit == nil {
-		t.kernelInit = parse(kerasInit(src.Dialect, "GlorotUniform", legacyInit))
-	}
-	if t.biasInit == nil {
-		t.biasInit = parse(kerasInit(src.Dialect, "Zeros", legacyInit))
-	}
-	// dtype: the cut layer's, else the first kept layer's that has one.
-	if anyDtype {
-		pick := func(l *model.Layer) bool {
-			if l.Class == "InputLayer" || l.Sub != nil {
-				return false
-			}
-			if v := l.Config.Get("dtype"); v != nil {
-				t.dtype = v
-				return true
-			}
-			return false
-		}
-		if !pick(cut) {
-			for _, l := range c.Layers {
-				if pick(l) {
-					break
-				}
-			}
-		}
-		if t.dtype == nil {
-			t.dtype = parse(baseTemplate(src.Dialect, "Flatten")).Obj.Get("dtype")
-		}
-	}
-	return t
-}
-
-func withNullSeed(v *jsonx.Value) *jsonx.Value {
-	c := v.Clone()
-	if cfg := c.Obj.Object("config"); cfg != nil && cfg.Has("seed") {
-		cfg.Set("seed", jsonx.NullV())
-	}
-	return c
-}
-
-func parse(s string) *jsonx.Value {
-	v, err := jsonx.Parse([]byte(s))
-	if err != nil {
-		panic("surgery: bad template: " + err.Error())
-	}
-	return v
-}
-
-// kerasInit is an initializer as tf-keras >= 2.13 and Keras 3 write it,
-// or in the older {"class_name", "config"} form.
-func kerasInit(d model.Dialect, class string, legacy bool) string {
-	cfg := `{}`
-	if class == "GlorotUniform" {
-		cfg = `{"seed": null}`
-		if d == model.Keras3 {
-			cfg = `{"seed": null, "input_axes": null, "output_axes": null}`
-		}
-	}
-	if legacy {
-		return `{"class_name": "` + class + `", "config": ` + cfg + `}`
-	}
-	return `{"module": "keras.initializers", "class_name": "` + class + `", "config": ` + cfg + `, "registered_name": null}`
-}
-
-const policyFloat32 = `{"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}`
-
-// baseTemplate is a layer config as tf-keras 2.21 (Keras 2) or Keras 3.15
-// writes it into an .h5 file, name and values to be filled in.
-func baseTemplate(d model.Dialect, class string) string {
-	dtype := `"float32"`
-	if d == model.Keras3 {
-		dtype = policyFloat32
-	}
-	head := `{"name": "", "trainable": true, "dtype": ` + dtype
-	switch {
-	case class == "Flatten":
-		return head + `, "data_format": "channels_last"}`
-	case class == "Dropout" && d == model.Keras3:
-		return head + `, "rate": 0.5, "seed": null, "noise_shape": null}`
-	case class == "Dropout":
-		return head + `, "rate": 0.5, "noise_shape": null, "seed": null}`
-	case strings.HasPrefix(class, "Global"):
-		return head + `, "data_format": "channels_last", "keepdims": false}`
-	case class == "Dense" && d == model.Keras3:
-		return head + `, "units": 1, "activation": "linear", "use_bias": true, "kernel_initializer": null, "bias_initializer": null, ` +
-			`"kernel_regularizer": null, "bias_regularizer": null, "kernel_constraint": null, "bias_constraint": null, "quantization_config": null}`
-	case class == "Dense":
-		return head + `, "units": 1, "activation": "linear", "use_bias": true, "kernel_initializer": null, "bias_initializer": null, ` +
-			`"kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}`
-	}
-	panic("surgery: no template for " + class)
-}
-
-// config returns the config of one new layer.
-func (t *templates) config(p headLayer, name string) *jsonx.Obj {
-	cfg := parse(baseTemplate(t.dialect, p.class)).Obj
-	if src := t.byClass[p.class]; src != nil {
-		// The source's Keras writes this class: keep only the keys it knows.
-		for _, k := range append([]string(nil), cfg.Keys...) {
-			if k != "name" && !src.Has(k) {
-				cfg.Delete(k)
-			}
-		}
-	}
-	if cfg.Has("dtype") {
-		if t.dtype == nil {
-			cfg.Delete("dtype")
-		} else {
-			cfg.Set("dtype", t.dtype.Clone())
-		}
-	}
-	cfg.Set("name", jsonx.Str(name))
-	switch p.class {
-	case "Dense":
-		cfg.Set("units", jsonx.Int(int64(p.units)))
-		cfg.Set("activation", jsonx.Str(p.activation))
-		cfg.Set("kernel_initializer", t.kernelInit.Clone())
-		cfg.Set("bias_initializer", t.biasInit.Clone())
-	case "Dropout":
-		cfg.Set("rate", jsonx.Float(p.rate))
-	case "Flatten":
-		if cfg.Has("data_format") {
-			cfg.Set("data_format", jsonx.Str(p.dataFormat))
-		}
-	default: // global pooling
-		if cfg.Has("data_format") || p.dataFormat != "channels_last" {
-			cfg.Set("data_format", jsonx.Str(p.dataFormat))
-		}
-	}
-	return cfg
-}
-
-// weightName is the weight_names entry of a new weight, in the style of
-// the source's weights.
-func (t *templates) weightName(c *model.Model, layer, w string) string {
-	switch {
-	case t.colonZero:
-		return layer + "/" + w + ":0"
-	case t.bare:
-		return w
-	case c.IsSequential():
-		return c.Name + "/" + layer + "/" + w
-	}
-	return layer + "/" + w
 }

@@ -265,7 +265,7 @@ func TestMultiOutput(t *testing.T) {
 		m := openFixture(t, d, "multi_io")
 		_, _, err := ReplaceHead(m, HeadSpec{Classes: 2})
 		var e *Error
-		if !errors.As(err, &e) || !strings.Contains(err.Error(), "2 outputs (class_out, reg_out)") || !strings.Contains(err.Error(), "--cut-at") {
+		if !errors.As(err, &e) || !strings.Contains(err.Error(), "2 outputs (class_out, reg_out)") || !strings.Contains(err.Error(), "{CutAt}") {
 			t.Errorf("%s: %v", d, err)
 		}
 		out, rep := replace(t, m, HeadSpec{Classes: 2, CutAt: "join", Pooling: PoolNone})
@@ -387,10 +387,10 @@ func TestNames(t *testing.T) {
 		t.Errorf("rate %v", r)
 	}
 	_, _, err := ReplaceHead(first, HeadSpec{Classes: 3, CutAt: "predictions", Pooling: PoolNone, Name: "concat"})
-	if err == nil || !strings.Contains(err.Error(), `--name: a kept layer is already named "concat"`) {
+	if err == nil || !strings.Contains(err.Error(), `{Name}: a kept layer is already named "concat"`) {
 		t.Errorf("explicit name clash: %v", err)
 	}
-	// --name may reuse a removed layer's name
+	// {Name} may reuse a removed layer's name
 	out, _ := replace(t, m, HeadSpec{Classes: 2, Name: "logits"})
 	if out.Layer("logits") == nil || out.Layer("logits").Class != "Dense" {
 		t.Error("no Dense named logits")
@@ -409,19 +409,19 @@ func TestRefusals(t *testing.T) {
 		hint  string
 		usage bool
 	}{
-		{m, HeadSpec{Classes: 0}, "--classes: must be at least 1", "", true},
-		{m, HeadSpec{Classes: 2, Dropout: 1}, "--dropout: the rate must be in [0, 1)", "", true},
-		{m, HeadSpec{Classes: 2, Dropout: -0.1}, "--dropout", "", true},
-		{m, HeadSpec{Classes: 2, Dropout: math.NaN()}, "--dropout", "", true},
-		{m, HeadSpec{Classes: 2, Pooling: "mean"}, "--pooling: must be flatten, avg, max or none", "", true},
-		{m, HeadSpec{Classes: 2, Hidden: []int{0}}, "--hidden", "", true},
-		{m, HeadSpec{Classes: 2, Activation: "relu"}, "--activation", "", true},
-		{m, HeadSpec{Classes: 2, CutAt: "nope"}, `--cut-at: the model has no layer named "nope"`, "summary", false},
-		{nested, HeadSpec{Classes: 2, CutAt: "inner_dense"}, `--cut-at: layer "inner_dense" is inside the nested model "inner"`, `cut at "inner"`, false},
+		{m, HeadSpec{Classes: 0}, "{Classes}: must be at least 1", "", true},
+		{m, HeadSpec{Classes: 2, Dropout: 1}, "{Dropout}: the rate must be in [0, 1)", "", true},
+		{m, HeadSpec{Classes: 2, Dropout: -0.1}, "{Dropout}", "", true},
+		{m, HeadSpec{Classes: 2, Dropout: math.NaN()}, "{Dropout}", "", true},
+		{m, HeadSpec{Classes: 2, Pooling: "mean"}, "{Pooling}: must be flatten, avg, max or none", "", true},
+		{m, HeadSpec{Classes: 2, Hidden: []int{0}}, "{Hidden}", "", true},
+		{m, HeadSpec{Classes: 2, Activation: "relu"}, "{Activation}", "", true},
+		{m, HeadSpec{Classes: 2, CutAt: "nope"}, `{CutAt}: the model has no layer named "nope"`, "summary", false},
+		{nested, HeadSpec{Classes: 2, CutAt: "inner_dense"}, `{CutAt}: layer "inner_dense" is inside the nested model "inner"`, `cut at "inner"`, false},
 		{nested, HeadSpec{Classes: 2, CutAt: "inner"}, `layer "inner": called 2 times on the path to the output`, "", false},
-		{m, HeadSpec{Classes: 2, CutAt: "gap"}, `layer "gap": --pooling avg needs a 1D, 2D or 3D feature map (rank 3 to 5) but the layer gives (None, 9)`, "--pooling none", false},
-		{m, HeadSpec{Classes: 2, CutAt: "gap", Pooling: PoolMax}, `layer "gap": --pooling max`, "--pooling none", false},
-		{m, HeadSpec{Classes: 2, CutAt: "concat", Pooling: PoolNone}, `layer "concat": --pooling none needs a flat output (rank 2) but the layer gives (None, 8, 8, 9)`, "--pooling avg", false},
+		{m, HeadSpec{Classes: 2, CutAt: "gap"}, `layer "gap": {Pooling} avg needs a 1D, 2D or 3D feature map (rank 3 to 5) but the layer gives (None, 9)`, "{Pooling} none", false},
+		{m, HeadSpec{Classes: 2, CutAt: "gap", Pooling: PoolMax}, `layer "gap": {Pooling} max`, "{Pooling} none", false},
+		{m, HeadSpec{Classes: 2, CutAt: "concat", Pooling: PoolNone}, `layer "concat": {Pooling} none needs a flat output (rank 2) but the layer gives (None, 8, 8, 9)`, "{Pooling} avg", false},
 		{shared, HeadSpec{Classes: 2, CutAt: "shared_dense"}, `called 3 times`, "", false},
 	}
 	for _, c := range cases {

@@ -69,15 +69,15 @@ func rsShapes(t *testing.T, m *model.Model) map[string]string {
 	return out
 }
 
-func rsRefusal(t *testing.T, m *model.Model, spec ReshapeSpec) (*ReshapeError, *model.ShapeError) {
+func rsRefusal(t *testing.T, m *model.Model, spec ReshapeSpec) (*Error, *model.ShapeError) {
 	t.Helper()
 	_, _, err := ReshapeInput(m, spec)
 	if err == nil {
 		t.Fatalf("ReshapeInput(%s, %v) succeeded, want a refusal", m.Name, spec.Shape)
 	}
-	var re *ReshapeError
+	var re *Error
 	if !errors.As(err, &re) {
-		t.Fatalf("error %v (%T) is not a *ReshapeError", err, err)
+		t.Fatalf("error %v (%T) is not a *Error", err, err)
 	}
 	var se *model.ShapeError
 	errors.As(err, &se)
@@ -160,7 +160,7 @@ func TestReshapeRefusals(t *testing.T) {
 		{name: "flatten dense", m: func(t *testing.T) *model.Model { return openFixture(t, "k2", "sequential_cnn") },
 			shape: model.Shape{16, 16, 3}, layer: "dense",
 			msg:  `layer "dense" (Dense): kernel is (64, 5) but the new input gives 256 features`,
-			hint: "cut the head with replace-head --cut-at pool, or use reshape-input on a model without top"},
+			hint: "cut the head with replace-head {CutAt} pool, or use reshape-input on a model without top"},
 		{name: "window", m: func(t *testing.T) *model.Model { return openFixture(t, "k2", "sequential_cnn") },
 			shape: model.Shape{1, 1, 3}, layer: "pool", msg: `window of size 2 does not fit in input (None, 1, 1, 4)`, wantNoHint: true},
 		{name: "window channels_first", m: func(t *testing.T) *model.Model { return openFixture(t, "k3", "layers_mix") },
@@ -170,7 +170,7 @@ func TestReshapeRefusals(t *testing.T) {
 		{name: "channels", m: func(t *testing.T) *model.Model { return openFixture(t, "k2", "sequential_cnn") },
 			shape: model.Shape{8, 8, 1}, layer: "conv",
 			msg:  `layer "conv" (Conv2D): kernel is (3, 3, 3, 4) but the new input (None, 8, 8, 1) needs (3, 3, 1, 4)`,
-			hint: `input "image" goes from 3 to 1 channels: add --adapt-channels`},
+			hint: `input "image" goes from 3 to 1 channels: add {Adapt}`},
 		{name: "features", m: func(t *testing.T) *model.Model { return openFixture(t, "k3", "lambda") },
 			shape: model.Shape{6}, layer: "dense", msg: `kernel is (5, 4) but the new input gives 6 features`, wantNoHint: true},
 	}
@@ -458,8 +458,8 @@ func TestReshapeAdaptChannels(t *testing.T) {
 	}{
 		{openFixture(t, "k2", "layers_mix"), model.Shape{8, 8, 1}, AdaptSum, `layer "depthwise" (DepthwiseConv2D): reads the input channels`},
 		{openFixture(t, "k2", "branches"), model.Shape{8, 8, 4}, AdaptRepeat, `layer "concat" (Concatenate): combines the input channels`},
-		{m, model.Shape{8, 8, 4}, AdaptSum, `--adapt-channels sum makes 1 channel, the new shape has 4 (use repeat)`},
-		{m, model.Shape{8, 8, 1}, AdaptRepeat, `--adapt-channels repeat makes 2 or more channels`},
+		{m, model.Shape{8, 8, 4}, AdaptSum, `{Adapt} sum makes 1 channel, the new shape has 4 (use repeat)`},
+		{m, model.Shape{8, 8, 1}, AdaptRepeat, `{Adapt} repeat makes 2 or more channels`},
 	} {
 		_, _, err := ReshapeInput(tc.m, ReshapeSpec{Shape: tc.shape, Adapt: tc.mode, Read: read})
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

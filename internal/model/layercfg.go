@@ -1,0 +1,117 @@
+package model
+
+import "github.com/modelsurg/modelsurg/internal/jsonx"
+
+// Config values surgery reads and writes, typed: the JSON stays here.
+
+// IntPair reads a config value written as n or [a, b] (kernel_size, strides).
+func (l *Layer) IntPair(key string) ([2]int, bool) {
+	v := l.Config.Get(key)
+	if v == nil {
+		return [2]int{}, false
+	}
+	if n, ok := v.Int(); ok {
+		return [2]int{int(n), int(n)}, true
+	}
+	if v.Kind != jsonx.Array || len(v.Elems) != 2 {
+		return [2]int{}, false
+	}
+	a, ok1 := v.Elems[0].Int()
+	b, ok2 := v.Elems[1].Int()
+	return [2]int{int(a), int(b)}, ok1 && ok2
+}
+
+// Pad2D reads a ZeroPadding2D padding: n, [a, b] or [[top, bottom], [left, right]].
+func (l *Layer) Pad2D() ([2][2]int, bool) {
+	var p [2][2]int
+	v := l.Config.Get("padding")
+	if v == nil {
+		return p, false
+	}
+	if n, ok := v.Int(); ok {
+		return [2][2]int{{int(n), int(n)}, {int(n), int(n)}}, true
+	}
+	if v.Kind != jsonx.Array || len(v.Elems) != 2 {
+		return p, false
+	}
+	for i, e := range v.Elems {
+		if n, ok := e.Int(); ok {
+			p[i] = [2]int{int(n), int(n)}
+			continue
+		}
+		if e.Kind != jsonx.Array || len(e.Elems) != 2 {
+			return p, false
+		}
+		a, ok1 := e.Elems[0].Int()
+		b, ok2 := e.Elems[1].Int()
+		if !ok1 || !ok2 {
+			return p, false
+		}
+		p[i] = [2]int{int(a), int(b)}
+	}
+	return p, true
+}
+
+// SetPad2D writes a ZeroPadding2D padding in its full form.
+func (l *Layer) SetPad2D(p [2][2]int) {
+	l.Config.Set("padding", jsonx.Arr(
+		jsonx.Arr(jsonx.Int(int64(p[0][0])), jsonx.Int(int64(p[0][1]))),
+		jsonx.Arr(jsonx.Int(int64(p[1][0])), jsonx.Int(int64(p[1][1])))))
+}
+
+// ChannelsFirst reports a data_format of channels_first.
+func (l *Layer) ChannelsFirst() bool {
+	f, _ := l.Config.String("data_format")
+	return f == "channels_first"
+}
+
+// AxisIsLast reports whether the config's "axis" (int or list) names only
+// the last axis of a rank-r input.
+func (l *Layer) AxisIsLast(r int) bool {
+	v := l.Config.Get("axis")
+	if v == nil || r == 0 {
+		return false
+	}
+	if v.Kind == jsonx.Array {
+		if len(v.Elems) != 1 {
+			return false
+		}
+		v = v.Elems[0]
+	}
+	a, ok := v.Int()
+	if !ok {
+		return false
+	}
+	if a < 0 {
+		a += int64(r)
+	}
+	return a == int64(r-1)
+}
+
+// Floats reads a config value that is a list of numbers; list is false
+// for anything else (a number, null, absent), ok false for a list holding
+// other values.
+func (l *Layer) Floats(key string) (vals []float64, list, ok bool) {
+	v := l.Config.Get(key)
+	if v == nil || v.Kind != jsonx.Array {
+		return nil, false, true
+	}
+	vals = make([]float64, len(v.Elems))
+	for i, e := range v.Elems {
+		f, good := e.Float64()
+		if !good {
+			return nil, true, false
+		}
+		vals[i] = f
+	}
+	return vals, true, true
+}
+
+// SetFloats writes a list of numbers as Python floats.
+func (l *Layer) SetFloats(key string, vals []float64) {
+	out := jsonx.Arr()
+	for _, f := range vals {
+		out.Elems = append(out.Elems, jsonx.Float(f))
+	}
+	l.Config.Set(key, out)
+}
