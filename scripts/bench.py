@@ -5,8 +5,9 @@ would write instead, as whole processes, in one run on one machine.
     .venv/bin/python scripts/bench.py [--rounds 9] [--readme README.md]
 
 Generates (if missing, with Keras 3, weights=None) ResNet50 with top (~98 MB)
-and VGG16 with top (~528 MB, one 411 MB tensor), and NASNetMobile (~770
-layers, for plot) into .cache/apps/k3/, then
+and VGG16 with top (~528 MB, one 411 MB tensor), both also as Keras 3's
+native .keras zip (model.save("x.keras")), and NASNetMobile (~770 layers,
+for plot) into .cache/apps/k3/, then
 runs every command ROUNDS times, interleaved (round 1 of each, round 2 of
 each, ...), and reports the median wall time of each and its peak RSS
 (GNU time's %M, in a first run of its own), and the ratios modelsurg/cp,
@@ -51,6 +52,30 @@ x = keras.layers.GlobalAveragePooling2D(name="avg_pool_new")(m.get_layer(cut).ou
 y = keras.layers.Dense(2, activation="softmax", name="predictions_new")(x)
 keras.Model(m.input, y).save(out)
 """
+KERAS_EXTRACT = """
+import sys, keras
+src, out, names = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+m = keras.saving.load_model(src, compile=False)
+keras.Model(m.inputs, [m.get_layer(n).output for n in names]).save(out)
+"""
+KERAS_RENAME = """
+import sys, keras
+src, out = sys.argv[1], sys.argv[2]
+m = keras.saving.load_model(src, compile=False)
+for l in m.layers:
+    l.name = "backbone_" + l.name
+m.save(out)
+"""
+KERAS_FREEZE = """
+import sys, keras
+src, out, until = sys.argv[1], sys.argv[2], sys.argv[3]
+m = keras.saving.load_model(src, compile=False)
+below = {l.name for l in keras.Model(m.inputs, m.get_layer(until).output).layers}
+for l in m.layers:
+    if l.name in below and not isinstance(l, keras.layers.BatchNormalization):
+        l.trainable = False
+m.save(out)
+"""
 KERAS_SUMMARY = """
 import sys, keras
 keras.saving.load_model(sys.argv[1], compile=False).summary()
@@ -66,6 +91,10 @@ def ensure_model(name, out):
         args.append("--include-top")
     print("generating", out, file=sys.stderr)
     subprocess.run(args, check=True, env=KERAS_ENV)
+
+
+# extract's outputs: ResNet50's last three stages (timm's features_only)
+FEATS = "conv3_block4_out,conv4_block6_out,conv5_block3_out"
 
 
 # NASNetMobile (~770 layers) for `plot`; gen_apps.py does not make it.
@@ -112,17 +141,23 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--keras-rounds", type=int, default=3, help="rounds for the (slow) Keras scripts")
     ap.add_argument("--readme", help="update the table in this README")
+    ap.add_argument("--only", help="run only the rows whose model contains this text (e.g. .keras)")
     a = ap.parse_args()
 
     resnet = APPS / "resnet50.h5"
     vgg = APPS / "vgg16_top.h5"
     ensure_model("resnet50", resnet)
     ensure_model("vgg16", vgg)
+    resnet_k = APPS / "resnet50.keras"
+    vgg_k = APPS / "vgg16_top.keras"
+    ensure_model("resnet50", resnet_k)
+    ensure_model("vgg16", vgg_k)
     nasnet = APPS / "nasnetmobile.h5"
     ensure_nasnet(nasnet)
 
     tmp = Path(tempfile.mkdtemp(prefix="modelsurg-bench-", dir=REPO / ".cache"))
     out = tmp / "out.h5"
+    outk = tmp / "out.keras"
     svg, png = tmp / "out.svg", tmp / "out.png"
 
     def ms(*args):
@@ -139,9 +174,17 @@ def main():
         ("ResNet50", "modelsurg reshape-input --shape 128,128,3", ms("reshape-input", resnet, "--shape", "128,128,3", "-o", out), "ms"),
         ("ResNet50", "modelsurg replace-head --classes 2", ms("replace-head", resnet, "--classes", "2", "-o", out), "ms"),
         ("ResNet50", "modelsurg summary", ms("summary", resnet), "ms"),
+        ("ResNet50", "modelsurg extract --output (3 stages)", ms("extract", resnet, "--output", FEATS, "-o", out), "ms"),
+        ("ResNet50", "modelsurg rename --prefix backbone_", ms("rename", resnet, "--prefix", "backbone_", "-o", out), "ms"),
+        ("ResNet50", "modelsurg freeze --until conv4_block6_out --except-batchnorm",
+         ms("freeze", resnet, "--until", "conv4_block6_out", "--except-batchnorm", "-o", out), "ms"),
         ("ResNet50", "Keras 3: load_model + ResNet50(input_shape=128) + save", [PY, "-c", KERAS_RESHAPE, resnet, out], "keras"),
         ("ResNet50", "Keras 3: load_model + new head + save", [PY, "-c", KERAS_HEAD, resnet, out, "conv5_block3_out"], "keras"),
         ("ResNet50", "Keras 3: load_model(...).summary()", [PY, "-c", KERAS_SUMMARY, resnet], "keras"),
+        ("ResNet50", "Keras 3: load_model + Model(inputs, [get_layer(n).output ...]) + save", [PY, "-c", KERAS_EXTRACT, resnet, out, FEATS], "keras"),
+        ("ResNet50", "Keras 3: load_model + layer.name = prefix + name + save", [PY, "-c", KERAS_RENAME, resnet, out], "keras"),
+        ("ResNet50", "Keras 3: load_model + layer.trainable = False below a layer + save",
+         [PY, "-c", KERAS_FREEZE, resnet, out, "conv4_block6_out"], "keras"),
         ("VGG16 (top)", "cp", ["cp", vgg, out], "cp"),
         ("VGG16 (top)", "cp + fsync (dd conv=fsync)", dd(vgg, out), "sync"),
         ("VGG16 (top)", "modelsurg strip", ms("strip", vgg, "-o", out), "ms"),
@@ -156,7 +199,23 @@ def main():
         ("NASNetMobile", "modelsurg summary", ms("summary", nasnet), "plot"),
         ("NASNetMobile", "modelsurg plot -o out.svg", ms("plot", nasnet, "-o", svg), "plot"),
         ("NASNetMobile", "modelsurg plot -o out.png", ms("plot", nasnet, "-o", png), "plot"),
+        # Keras 3's .keras zip, in and out
+        ("ResNet50 .keras", "cp", ["cp", resnet_k, outk], "cp"),
+        ("ResNet50 .keras", "cp + fsync (dd conv=fsync)", dd(resnet_k, outk), "sync"),
+        ("ResNet50 .keras", "modelsurg reshape-input --shape 128,128,3", ms("reshape-input", resnet_k, "--shape", "128,128,3", "-o", outk), "ms"),
+        ("ResNet50 .keras", "modelsurg replace-head --classes 2", ms("replace-head", resnet_k, "--classes", "2", "-o", outk), "ms"),
+        ("ResNet50 .keras", "modelsurg summary", ms("summary", resnet_k), "ms"),
+        ("ResNet50 .keras", "Keras 3: load_model + ResNet50(input_shape=128) + save", [PY, "-c", KERAS_RESHAPE, resnet_k, outk], "keras"),
+        ("ResNet50 .keras", "Keras 3: load_model + new head + save", [PY, "-c", KERAS_HEAD, resnet_k, outk, "conv5_block3_out"], "keras"),
+        ("ResNet50 .keras", "Keras 3: load_model(...).summary()", [PY, "-c", KERAS_SUMMARY, resnet_k], "keras"),
+        ("VGG16 (top) .keras", "cp", ["cp", vgg_k, outk], "cp"),
+        ("VGG16 (top) .keras", "cp + fsync (dd conv=fsync)", dd(vgg_k, outk), "sync"),
+        ("VGG16 (top) .keras", "modelsurg strip", ms("strip", vgg_k, "-o", outk), "ms"),
+        ("VGG16 (top) .keras", "modelsurg replace-head --classes 2", ms("replace-head", vgg_k, "--classes", "2", "-o", outk), "ms"),
+        ("VGG16 (top) .keras", "modelsurg summary", ms("summary", vgg_k), "ms"),
     ]
+    if a.only:
+        jobs = [j for j in jobs if a.only in j[0]]
     results = {i: [] for i in range(len(jobs))}
     rss = {}
     for r in range(a.rounds):
@@ -167,11 +226,13 @@ def main():
             argv = [str(x) for x in argv]
             if r == 0:
                 rss[i] = peak_rss(argv, env)
-                if out.exists():
-                    out.unlink()
+                for o in (out, outk):
+                    if o.exists():
+                        o.unlink()
             results[i].append(run_timed(argv, env))
-            if out.exists():
-                out.unlink()
+            for o in (out, outk):
+                if o.exists():
+                    o.unlink()
         print("round %d/%d done" % (r + 1, a.rounds), file=sys.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
 
@@ -188,6 +249,12 @@ def main():
             return ms_time.get((model, "reshape-input"))
         if "new head" in label:
             return ms_time.get((model, "replace-head"))
+        if "get_layer(n).output" in label:
+            return ms_time.get((model, "extract"))
+        if "layer.name" in label:
+            return ms_time.get((model, "rename"))
+        if "layer.trainable" in label:
+            return ms_time.get((model, "freeze"))
         return None
 
     lines = [
@@ -208,7 +275,7 @@ def main():
     table = "\n".join(lines) + "\n\nMeasured by `make bench` (%d rounds, Keras scripts %d; median wall time; peak RSS from one more run under GNU time) on %s.\n" % (
         a.rounds, a.keras_rounds, machine)
     print(table)
-    if a.readme:
+    if a.readme and not a.only:
         p = Path(a.readme)
         s = p.read_text()
         start, end = "<!-- BENCH:START -->\n", "<!-- BENCH:END -->"

@@ -12,7 +12,8 @@ Needs only h5py and numpy (no Keras). Run from the repository root:
 
     .venv/bin/python testdata/gen_bad.py
 
-It rewrites testdata/bad/*.h5 and testdata/bad/CASES.md (the case list).
+It rewrites testdata/bad/*.h5, testdata/bad/*.keras (damaged Keras 3 .keras
+archives, from k3/sequential_cnn.keras) and testdata/bad/CASES.md.
 The output is deterministic: running it twice gives the same bytes.
 This is test tooling only: modelsurg itself never runs Python.
 """
@@ -440,10 +441,125 @@ def _(dst):
         set_layer_names(g, ["." if n == "pool" else n for n in layer_names(g)])
 
 
+# --- .keras archives (zip) --------------------------------------------------
+
+KERAS_SRC = "k3/sequential_cnn.keras"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def keras_members(rel=KERAS_SRC):
+    """The members of a committed .keras fixture, in archive order."""
+    with zipfile.ZipFile(fixture(rel)) as z:
+        return [(i.filename, z.read(i.filename)) for i in z.infolist()]
+
+
+def write_zip(dst, members, method=zipfile.ZIP_STORED):
+    """A zip of (name, bytes) members, dated as Keras dates them."""
+    with zipfile.ZipFile(dst, "w") as z:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = method
+            z.writestr(info, data)
+
+
+def patch_sizes(dst, member, size):
+    """Make member declare size bytes (stored and unpacked) in its local
+    and central headers, leaving its bytes as they are."""
+    with zipfile.ZipFile(dst) as z:
+        info = z.getinfo(member)
+    with open(dst, "r+b") as f:
+        raw = bytearray(f.read())
+    struct.pack_into("<II", raw, info.header_offset + 18, size, size)
+    at = raw.index(b"PK\x01\x02")
+    while True:
+        n = struct.unpack_from("<H", raw, at + 28)[0]
+        if raw[at + 46:at + 46 + n].decode() == member:
+            struct.pack_into("<II", raw, at + 20, size, size)
+            break
+        at = raw.index(b"PK\x01\x02", at + 4)
+    with open(dst, "wb") as f:
+        f.write(raw)
+
+
+@case("keras_no_config.keras", "k3/sequential_cnn.keras without its config.json")
+def _(dst):
+    write_zip(dst, [m for m in keras_members() if m[0] != "config.json"])
+
+
+@case("keras_no_weights.keras", "k3/sequential_cnn.keras without its model.weights.h5")
+def _(dst):
+    write_zip(dst, [m for m in keras_members() if m[0] != "model.weights.h5"])
+
+
+@case("keras_truncated.keras", "the first half of k3/sequential_cnn.keras (no central directory)")
+def _(dst):
+    data = open(fixture(KERAS_SRC), "rb").read()
+    with open(dst, "wb") as f:
+        f.write(data[: len(data) // 2])
+
+
+@case("keras_member_truncated.keras", "k3/sequential_cnn.keras whose model.weights.h5 declares 4096 bytes more than the archive holds")
+def _(dst):
+    write_zip(dst, keras_members())
+    size = dict(keras_members())["model.weights.h5"]
+    patch_sizes(dst, "model.weights.h5", len(size) + 4096)
+
+
+@case("keras_deflated.keras", "k3/sequential_cnn.keras with every member deflated (Keras stores them)")
+def _(dst):
+    write_zip(dst, keras_members(), zipfile.ZIP_DEFLATED)
+
+
+@case("keras_weight_missing.keras", 'k3/sequential_cnn.keras without the group of layer "conv" (layers/conv2d) in model.weights.h5')
+def _(dst):
+    members = keras_members()
+    out = []
+    for name, data in members:
+        if name == "model.weights.h5":
+            buf = io.BytesIO(data)
+            with h5py.File(buf, "r+") as f:
+                del f["layers/conv2d"]
+            data = buf.getvalue()
+        out.append((name, data))
+    write_zip(dst, out)
+
+
+@case("keras_weights_unowned.keras", 'k3/sequential_cnn.keras whose model.weights.h5 also holds layers/dense_7/vars/0, which no layer of config.json owns')
+def _(dst):
+    out = []
+    for name, data in keras_members():
+        if name == "model.weights.h5":
+            buf = io.BytesIO(data)
+            with h5py.File(buf, "r+") as f:
+                f.create_dataset("layers/dense_7/vars/0", data=np.zeros((2, 2), "float32"))
+            data = buf.getvalue()
+        out.append((name, data))
+    write_zip(dst, out)
+
+
+@case("keras_traversal.keras", 'k3/sequential_cnn.keras with one more member named "../evil.json"')
+def _(dst):
+    write_zip(dst, keras_members() + [("../evil.json", b"{}")])
+
+
+@case("keras_bomb.keras", "k3/sequential_cnn.keras whose config.json declares 2 GiB (a zip bomb's declared length)")
+def _(dst):
+    write_zip(dst, keras_members())
+    patch_sizes(dst, "config.json", 0x80000000)
+
+
+@case("keras_sharded.keras", "config.json and metadata.json with sharded weights: model.weights.json and one shard")
+def _(dst):
+    members = dict(keras_members())
+    manifest = json.dumps({"weight_map": {"layers/conv2d/vars": "model_00000.weights.h5"}}).encode()
+    write_zip(dst, [("metadata.json", members["metadata.json"]), ("config.json", members["config.json"]),
+                    ("model.weights.json", manifest), ("model_00000.weights.h5", members["model.weights.h5"])])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name in os.listdir(OUT):
-        if name.endswith(".h5"):
+        if name.endswith(".h5") or name.endswith(".keras"):
             os.remove(os.path.join(OUT, name))
     lines = [
         "# Bad inputs",

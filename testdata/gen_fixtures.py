@@ -8,10 +8,13 @@ Python's minor version matters because a Lambda layer stores marshalled
 bytecode: lambda.h5 only loads under the Python minor version that wrote it.
 
 Run from the repository root:  .venv/bin/python testdata/gen_fixtures.py
-(`make fixtures` does exactly that). It writes
+(`make fixtures` does exactly that); with --keras-only it writes only the
+k3/NAME.keras files, from the same builders. It writes
 
     testdata/k2/NAME.h5                 written by Keras 2 (tf_keras), model.save
     testdata/k3/NAME.h5                 written by Keras 3 (keras), model.save
+    testdata/k3/NAME.keras              the same Keras 3 model saved in Keras 3's
+                                        native zip format (model.save("NAME.keras"))
     testdata/golden/{k2,k3}/NAME.summary.txt
                                         Keras's own model.summary() of the
                                         file reloaded with load_model(compile=False)
@@ -555,6 +558,8 @@ WEIGHTS_ONLY = {"weights_only"}
 ONLY = {"tfops": "k2", "tfops_multi": "k2", "keras3_ops": "k3", "keras3_unloadable": "k3"}
 # Fixtures whose writer cannot load them: only configs/DIALECT/NAME.json is kept.
 CONFIG_ONLY = {"keras3_unloadable"}
+# Fixtures whose builder trains the model (fit): their weights differ by run.
+TRAINED = {"optimizer"}
 # name -> function(path) applied to the saved file before anything reads it
 AFTER_SAVE = {"bool_ints": ints_for_bools}
 # name -> {dialect: strings its model_config must contain}: the form it is for
@@ -709,6 +714,35 @@ def write_fixture(dialect, name, tmp):
     return path, model
 
 
+def keras_fixture_names():
+    """The Keras 3 fixtures that also get a .keras file: every full model."""
+    return [n for n in FIXTURES if "k3" in dialects_of(n) and n not in CONFIG_ONLY | WEIGHTS_ONLY]
+
+
+def write_keras_fixture(name, model=None):
+    """Save a Keras 3 fixture model as k3/NAME.keras (Keras 3's native zip)
+    and check that Keras loads it with the weights of k3/NAME.h5, bit for bit
+    (AFTER_SAVE edits of the .h5 do not apply: they are HDF5 edits; a
+    fixture trained by its builder matches in shapes only, as training is
+    not bit-reproducible across runs)."""
+    if model is None:
+        reset(keras)
+        model = FIXTURES[name][0](keras)
+    path = os.path.join(TESTDATA, "k3", name + ".keras")
+    if os.path.exists(path):
+        os.remove(path)
+    model.save(path)
+    got = load(keras, path)
+    if name not in AFTER_SAVE:
+        want = load(keras, os.path.join(TESTDATA, "k3", name + ".h5"))
+        a, b = [w.numpy() for w in got.weights], [w.numpy() for w in want.weights]
+        assert len(a) == len(b) and all(x.shape == y.shape for x, y in zip(a, b)), name
+        if name not in TRAINED:
+            assert all(x.tobytes() == y.tobytes() for x, y in zip(a, b)), name
+    print("wrote %-28s %7d bytes" % (os.path.relpath(path, TESTDATA), os.path.getsize(path)))
+    return path
+
+
 def check_fixture(dialect, name, path, models):
     """The fixture's FIXTURES.md row; writes its golden summary."""
     other = "k3" if dialect == "k2" else "k2"
@@ -755,6 +789,10 @@ def check_fixture(dialect, name, path, models):
 def main():
     import tempfile
 
+    if sys.argv[1:] == ["--keras-only"]:
+        for name in keras_fixture_names():
+            write_keras_fixture(name)
+        return
     t0 = time.time()
     rows = {}
     models = {}
@@ -766,6 +804,8 @@ def main():
             for name in FIXTURES:
                 if dialect in dialects_of(name):
                     paths[(dialect, name)], models[(dialect, name)] = write_fixture(dialect, name, tmp)
+        for name in keras_fixture_names():
+            write_keras_fixture(name, models[("k3", name)])
 
         # Golden summaries, cross-loading and prediction, measured on the written files.
         for (dialect, name), path in paths.items():

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/modelfile"
 )
 
 func newStripCmd() *cobra.Command {
@@ -20,12 +21,12 @@ Everything else - config, layer order, every weight - is kept bit for bit.`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			f, err := h5model.Open(args[0])
+			f, err := modelfile.Open(args[0])
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			return h5model.Copy(out.path, f, h5model.SaveOptions{DropTrainingConfig: all, Force: out.force})
+			return modelfile.Copy(out.path, f, h5model.SaveOptions{DropTrainingConfig: all, Force: out.force})
 		},
 	}
 	out.register(cmd)

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modelsurg/modelsurg/internal/h5model"
 	"github.com/modelsurg/modelsurg/internal/model"
+	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/summary"
 )
 
@@ -64,7 +64,7 @@ inferred shows "?".
 // the only weights read are those of the layers whose parameters the
 // config cannot give (and every weight of a weights-only file).
 func summarize(w io.Writer, path string, opt summary.Options, render func(io.Writer, *summary.Report) error) error {
-	f, err := h5model.OpenConfig(path)
+	f, err := modelfile.OpenConfig(path)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ const bufSize = 1 << 20
 
 // span is a run of stored dataset bytes to copy from a source to the output.
 type span struct {
-	src        *os.File
+	src        io.ReaderAt
 	soff, doff int64
 	n          int64
 }
@@ -107,18 +107,25 @@ func (c *copier) close() {
 	}
 }
 
-func (c *copier) source(f *File) (*os.File, error) {
-	if fh, ok := c.files[f]; ok {
-		return fh, nil
-	}
-	var fh *os.File
-	if fd := fileFD(f.root()); fd >= 0 {
-		var err error
-		if fh, err = dupFile(fd, f.Path); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Path, err)
+// source returns what a dataset offset of f reads from: its file, or
+// for an HDF5 file inside another (a .keras member), that byte range.
+func (c *copier) source(f *File) (io.ReaderAt, error) {
+	fh, ok := c.files[f]
+	if !ok {
+		if fd := fileFD(f.root()); fd >= 0 {
+			var err error
+			if fh, err = dupFile(fd, f.Path); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Path, err)
+			}
 		}
+		c.files[f] = fh
 	}
-	c.files[f] = fh
+	if fh == nil {
+		return nil, nil
+	}
+	if f.spanSize > 0 {
+		return io.NewSectionReader(fh, f.spanOff, f.spanSize), nil
+	}
 	return fh, nil
 }
 
@@ -146,7 +153,7 @@ func (c *copier) copy(from *File, src hid, sname string, dst hid, dname string) 
 
 // mirror copies a tree that treePlain accepted: the same groups with the
 // same attributes, and each dataset cloned or, if not plain, object-copied.
-func (c *copier) mirror(fh *os.File, src hid, sname string, dst hid, dname string) error {
+func (c *copier) mirror(fh io.ReaderAt, src hid, sname string, dst hid, dname string) error {
 	switch objType(src, sname) {
 	case kindDataset:
 		return c.dataset(fh, src, sname, dst, dname)
@@ -185,7 +192,7 @@ func (c *copier) mirror(fh *os.File, src hid, sname string, dst hid, dname strin
 	return nil
 }
 
-func (c *copier) dataset(fh *os.File, src hid, sname string, dst hid, dname string) error {
+func (c *copier) dataset(fh io.ReaderAt, src hid, sname string, dst hid, dname string) error {
 	res, soff, doff, n, err := cloneDataset(src, sname, dst, dname)
 	switch {
 	case err != nil:

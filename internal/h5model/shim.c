@@ -575,13 +575,13 @@ done:
 
 // ms_file_fd returns the descriptor through which HDF5 reads the file that
 // holds obj, or -1 when the file is not read through the POSIX driver
-// (sec2): only then are dataset offsets offsets in one file on disk.
+// (sec2) or the span driver of vfd.c (offsets then count from the span).
 int ms_file_fd(hid_t obj) {
 	int fd = -1;
 	hid_t f = H5Iget_file_id(obj);
 	if (f < 0) return -1;
 	hid_t fapl = H5Fget_access_plist(f);
-	if (fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2) {
+	if (fapl >= 0 && (H5Pget_driver(fapl) == H5FD_SEC2 || H5Pget_driver(fapl) == ms_span_driver())) {
 		void *h = NULL;
 		if (H5Fget_vfd_handle(f, fapl, &h) >= 0 && h) fd = *(int *)h;
 	}

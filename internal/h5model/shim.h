@@ -36,4 +36,8 @@ void ms_datasets_info(hid_t loc, const char **names, int n, long long *dims, int
 int ms_dataset_read_f32(hid_t loc, const char *path, float *buf, long long n);
 int ms_dataset_read_raw(hid_t loc, const char *path, void *buf, long long n);
 int ms_dataset_write_f32(hid_t loc, const char *path, int ndims, const long long *dims, const float *data);
+// vfd.c: HDF5 files inside another file (a stored zip member).
+hid_t ms_span_driver(void);
+hid_t ms_file_open_span(const char *path, long long off, long long size);
+hid_t ms_file_create_ub(const char *path, long long ub);
 #endif

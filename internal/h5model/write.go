@@ -34,6 +34,9 @@ func Save(path string, src *File, m *model.Model, opt SaveOptions) error {
 	leave := enter()
 	defer leave()
 	return writeAtomic(path, src.Path, opt.Force, func(tmp string) error {
+		if src.keras3 != nil {
+			return saveFromKeras3(tmp, src, m)
+		}
 		return save(tmp, src, m, opt)
 	})
 }
@@ -139,6 +142,9 @@ func save(tmp string, src *File, m *model.Model, opt SaveOptions) error {
 // and dataset is the source's, byte for byte. model_config keeps the
 // source's bytes (Save marshals the model it is given instead).
 func Copy(path string, src *File, opt SaveOptions) error {
+	if src.keras3 != nil {
+		return Save(path, src, src.Model, opt)
+	}
 	leave := enter()
 	defer leave()
 	return writeAtomic(path, src.Path, opt.Force, func(tmp string) error {

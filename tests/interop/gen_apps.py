@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate large keras.applications models as .h5 files (random weights).
+"""Generate large keras.applications models as .h5 or .keras files (random weights).
 
 Used by the interop suite (conftest.py) to fill the git-ignored cache
 .cache/apps/{k2,k3}/NAME.h5, and by hand or by benchmarks:
@@ -8,6 +8,8 @@ Used by the interop suite (conftest.py) to fill the git-ignored cache
     gen_apps.py --dialect k2 --model vgg16 --include-top --out /tmp/vgg16_top.h5
     gen_apps.py --dialect k2 --all --out-dir .cache/apps/k2    # every missing default model
     gen_apps.py --dialect k2 --all --models resnet50,vgg16 --out-dir .cache/apps/k2
+    gen_apps.py --dialect k3 --model resnet50 --out /tmp/resnet50.keras  # Keras 3's native zip
+    gen_apps.py --dialect k3 --all --format keras --out-dir .cache/apps/k3  # NAME.keras
 
 k2 = Keras 2 (tf_keras), k3 = Keras 3 (keras). Always weights=None (no
 downloads), fixed seed, so a model's weights depend only on the versions.
@@ -54,13 +56,13 @@ def keras_module(dialect):
     raise ValueError("dialect must be k2 or k3, not %r" % dialect)
 
 
-def file_name(model, include_top=None):
+def file_name(model, include_top=None, ext=".h5"):
     """Cache file name: NAME.h5, or NAME_top.h5 / NAME_notop.h5 when
-    include_top differs from the default."""
+    include_top differs from the default (ext ".keras": NAME.keras, ...)."""
     fn, default_top = APPS[model]
     if include_top is None or include_top == default_top:
-        return model + ".h5"
-    return model + ("_top" if include_top else "_notop") + ".h5"
+        return model + ext
+    return model + ("_top" if include_top else "_notop") + ext
 
 
 def build(dialect, model, include_top=None):
@@ -79,10 +81,13 @@ def generate(dialect, model, out, include_top=None):
     out = os.path.abspath(out)
     d = os.path.dirname(out)
     os.makedirs(d, exist_ok=True)
-    # Keras 3 decides the format by the suffix: keep .h5 at the end.
+    # Keras 3 decides the format by the suffix: keep .h5 (or .keras) at the end.
+    ext = ".keras" if out.endswith(".keras") else ".h5"
+    if ext == ".keras" and dialect != "k3":
+        raise ValueError(".keras is Keras 3's format: use --dialect k3")
     tmp = os.path.join(d, ".tmp-%d-%s" % (os.getpid(), os.path.basename(out)))
-    if not tmp.endswith(".h5"):
-        tmp += ".h5"
+    if not tmp.endswith(ext):
+        tmp += ext
     try:
         m.save(tmp)
         os.replace(tmp, out)
@@ -101,7 +106,9 @@ def main(argv=None):
                     help="force include_top=True (e.g. VGG16 with its 4096-unit head)")
     ap.add_argument("--no-include-top", dest="include_top", action="store_false",
                     help="force include_top=False")
-    ap.add_argument("--out", help="output .h5 path (with --model)")
+    ap.add_argument("--out", help="output .h5 or .keras path (with --model)")
+    ap.add_argument("--format", choices=["h5", "keras"], default="h5",
+                    help="with --all: write NAME.h5 or (k3 only) NAME.keras")
     ap.add_argument("--all", action="store_true", help="generate every missing default model into --out-dir")
     ap.add_argument("--out-dir", help="directory for --all (files NAME.h5)")
     ap.add_argument("--models", help="with --all: comma-separated subset of the default models")
@@ -114,7 +121,7 @@ def main(argv=None):
         for name in names:
             if name not in APPS:
                 ap.error("unknown model %r (have %s)" % (name, ", ".join(sorted(APPS))))
-            out = os.path.join(a.out_dir, file_name(name))
+            out = os.path.join(a.out_dir, file_name(name, ext="." + a.format))
             if os.path.exists(out) and not a.force:
                 continue
             dt = generate(a.dialect, name, out)

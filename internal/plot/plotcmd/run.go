@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modelsurg/modelsurg/internal/h5model"
 	"github.com/modelsurg/modelsurg/internal/model"
+	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/summary"
 )
 
@@ -70,7 +70,7 @@ func oneLine(s string) string {
 // "modelsurg summary" builds it (weights read only where the config
 // cannot give the parameters).
 func summarize(w io.Writer, path string, opt summary.Options, render func(io.Writer, *summary.Report) error) error {
-	f, err := h5model.OpenConfig(path)
+	f, err := modelfile.OpenConfig(path)
 	if err != nil {
 		return err
 	}
