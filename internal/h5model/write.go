@@ -287,27 +287,17 @@ func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) e
 }
 
 // savedLayers returns the names Keras lists in layer_names for m, in
-// Keras's layer order, and each one's weights. A layer of the source's
-// config that the source's layer_names lacks is left out: it is a Keras 3
-// operation (a keras.ops call such as x * np.ones(4)), which the config
-// records like a layer but which is no Keras layer, so Keras writes no
-// group for it.
+// Keras's layer order, and each one's weights. A Keras 3 operation (a
+// keras.ops call such as x * np.ones(4)), which the config records like a
+// layer but which is no Keras layer, is left out: Keras writes no group
+// for it. One holding weights is a layer whatever its config says.
 func savedLayers(src *File, m *model.Model) ([]string, map[string][]*model.Weight, error) {
-	order, err := m.Order()
-	if err != nil {
-		return nil, nil, err
-	}
-	saved := make(map[string]bool, len(src.LayerNames))
-	for _, n := range src.LayerNames {
-		saved[n] = true
-	}
 	var names []string
 	groups := map[string][]*model.Weight{}
+	order, _ := m.Order()
 	for _, l := range order {
-		if !saved[l.Name] && src.Model != nil {
-			if sl := src.Model.Layer(l.Name); sl != nil && sl.Class == l.Class {
-				continue
-			}
+		if model.IsOperation(l, m.Dialect) && len(l.Weights) == 0 {
+			continue
 		}
 		names = append(names, l.Name)
 		groups[l.Name] = l.Weights

@@ -72,3 +72,60 @@ func ReorderWeights(ws []*Weight, before, after []WeightInfo) []*Weight {
 	}
 	return out
 }
+
+// SetTrainable writes "trainable": true on l where l's config says
+// false; a layer without the key is already trainable. Layers nested in
+// l are the caller's (Keras's layer.trainable = True sets them too). It
+// returns 1 if l changed.
+func SetTrainable(l *Layer) int {
+	if l.Config == nil || l.Class == "InputLayer" {
+		return 0
+	}
+	if v := l.Config.Get("trainable"); v != nil && !truthy(v) {
+		l.Config.Set("trainable", jsonx.BoolV(true))
+		return 1
+	}
+	return 0
+}
+
+// SetWrappedTrainable sets "trainable" to v in the configs of the layers
+// a layer's config holds (TimeDistributed's and Bidirectional's "layer",
+// "forward_layer", "backward_layer", an RNN's "cell"), where they write
+// the key: Keras's layer.trainable = False reaches them, and Keras 3 reads
+// their own flag back when it loads the file. Nested models are the
+// caller's (their layers are layers of their own). It returns how many
+// configs changed.
+func SetWrappedTrainable(l *Layer, v bool) int {
+	if l.Sub != nil || l.Config == nil {
+		return 0
+	}
+	n := 0
+	for _, k := range l.Config.Keys {
+		n += setInnerTrainable(l.Config.Get(k), v, 0)
+	}
+	return n
+}
+
+func setInnerTrainable(x *jsonx.Value, v bool, depth int) int {
+	if x == nil || depth > maxNesting {
+		return 0
+	}
+	n := 0
+	switch x.Kind {
+	case jsonx.Array:
+		for _, e := range x.Elems {
+			n += setInnerTrainable(e, v, depth+1)
+		}
+	case jsonx.Object:
+		if cfg := x.Obj.Object("config"); cfg != nil && x.Obj.Has("class_name") && cfg.Has("trainable") {
+			if cur := cfg.Get("trainable"); truthy(cur) != v || cur.Kind != jsonx.Bool {
+				cfg.Set("trainable", jsonx.BoolV(v))
+				n++
+			}
+		}
+		for _, k := range x.Obj.Keys {
+			n += setInnerTrainable(x.Obj.Get(k), v, depth+1)
+		}
+	}
+	return n
+}

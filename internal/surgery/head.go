@@ -541,9 +541,13 @@ func freeze(c *model.Model, shapes *model.Shapes, keep map[model.NodeID]bool) in
 			continue
 		}
 		before, errB := model.LayerWeightInfo(c, l, shapes)
+		model.SetWrappedTrainable(l, false)
 		n += model.SetUntrainable(l)
 		if l.Sub != nil {
-			l.Sub.Walk(func(_ []string, sl *model.Layer) { n += model.SetUntrainable(sl) })
+			l.Sub.Walk(func(_ []string, sl *model.Layer) {
+				model.SetWrappedTrainable(sl, false)
+				n += model.SetUntrainable(sl)
+			})
 		}
 		after, errA := model.LayerWeightInfo(c, l, shapes)
 		if errB == nil && errA == nil {
