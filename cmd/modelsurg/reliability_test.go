@@ -84,8 +84,8 @@ func bigModel(t *testing.T) string {
 	dense.Config.Set("units", jsonx.Int(units))
 	kernel, bias := dense.Weights[0], dense.Weights[1]
 	dense.Weights = []*model.Weight{
-		{Name: kernel.Name, Shape: []int{kernel.Shape[0], units}, DType: "float32", Data: make([]float32, kernel.Shape[0]*units)},
-		{Name: bias.Name, Shape: []int{units}, DType: "float32", Data: make([]float32, units)},
+		{Name: kernel.Name, Shape: []int{kernel.Shape[0], units}, DType: "float32", Src: make(model.Values, kernel.Shape[0]*units)},
+		{Name: bias.Name, Shape: []int{units}, DType: "float32", Src: make(model.Values, units)},
 	}
 	big := filepath.Join(t.TempDir(), "big.h5")
 	if err := h5model.Save(big, f, m, h5model.SaveOptions{}); err != nil {

@@ -69,9 +69,9 @@ func TestChanges(t *testing.T) {
 		data[i] = float32(i)
 	}
 	data[3] += 0.5
-	dense.Weights = []*model.Weight{{Name: k.Name, Shape: k.Shape, DType: k.DType, Data: data}, dense.Weights[1]}
+	dense.Weights = []*model.Weight{{Name: k.Name, Shape: k.Shape, DType: k.DType, Src: model.Values(data)}, dense.Weights[1]}
 	conv := b.Layer("conv")
-	conv.Weights = []*model.Weight{conv.Weights[0], {Name: "conv/bias:0", Shape: []int{5}, DType: "float32", Data: make([]float32, 5)}}
+	conv.Weights = []*model.Weight{conv.Weights[0], {Name: "conv/bias:0", Shape: []int{5}, DType: "float32", Src: make(model.Values, 5)}}
 	r := compare(t, a, b)
 	if r.Equal() || len(r.Changed) != 2 {
 		t.Fatalf("changed = %+v", r.Changed)
@@ -110,7 +110,7 @@ func TestRenamed(t *testing.T) {
 		t.Fatalf("renamed %+v, added %+v, removed %+v", r.Renamed, r.Added, r.Removed)
 	}
 	w := b.Layer("logits").Weights
-	b.Layer("logits").Weights = []*model.Weight{{Name: w[0].Name, Shape: w[0].Shape, DType: "float32", Data: make([]float32, w[0].Size())}, w[1]}
+	b.Layer("logits").Weights = []*model.Weight{{Name: w[0].Name, Shape: w[0].Shape, DType: "float32", Src: make(model.Values, w[0].Size())}, w[1]}
 	r = compare(t, a, b)
 	if len(r.Renamed) != 1 || len(r.Removed) != 1 || r.Removed[0].Name != "dense" || len(r.Added) != 1 || r.Added[0].Name != "logits" {
 		t.Fatalf("renamed %+v, added %+v, removed %+v", r.Renamed, r.Added, r.Removed)

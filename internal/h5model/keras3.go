@@ -386,7 +386,7 @@ func (r *k3reader) vars(path, rel, scope string) ([]*model.Weight, error) {
 		if !isNumeric(infos[i].dtype) {
 			return nil, fmt.Errorf("variable %s/%s holds %s values, not numbers", vpath, n, infos[i].dtype)
 		}
-		w := &model.Weight{Name: rel + "vars/" + n, Shape: infos[i].shape, DType: infos[i].dtype, Src: &src{file: r.f, group: vpath, path: n}}
+		w := &model.Weight{Name: rel + "vars/" + n, Shape: infos[i].shape, DType: infos[i].dtype, Src: &src{file: r.f, group: vpath, path: n, n: size(infos[i].shape)}}
 		r.f.keras3.rel[w] = rel + "vars/" + n
 		r.f.keras3.scope[w] = scope
 		ws[i] = w

@@ -191,12 +191,16 @@ func (w *k3writer) weight(g hid, name string, wt *model.Weight) error {
 		defer closeGroup(sg)
 		return w.c.copy(s.file, sg, s.path, g, name)
 	case nil:
-		if int64(len(wt.Data)) != wt.Size() {
-			return fmt.Errorf("%d values for shape %v", len(wt.Data), wt.Shape)
-		}
-		return writeFloat32(g, name, wt.Shape, wt.Data)
+		return fmt.Errorf("no values")
 	default:
-		return fmt.Errorf("unknown source")
+		data, err := s.Float32()
+		if err != nil {
+			return err
+		}
+		if int64(len(data)) != wt.Size() {
+			return fmt.Errorf("%d values for shape %v", len(data), wt.Shape)
+		}
+		return writeFloat32(g, name, wt.Shape, data)
 	}
 }
 

@@ -149,7 +149,7 @@ func TestSaveSlashNames(t *testing.T) {
 	for k, v := range src.Groups {
 		groups[k] = v
 	}
-	fresh := &model.Weight{Name: "Conv/BatchNorm/gamma:0", Shape: []int{2, 3}, DType: "float32", Data: []float32{9, 9, 9, 9, 9, 9}}
+	fresh := &model.Weight{Name: "Conv/BatchNorm/gamma:0", Shape: []int{2, 3}, DType: "float32", Src: model.Values{9, 9, 9, 9, 9, 9}}
 	groups["Conv/BatchNorm"] = []*model.Weight{fresh, src.Groups["Conv/BatchNorm"][1]}
 	out := filepath.Join(dir, "changed.h5")
 	leave := enter()
@@ -172,7 +172,7 @@ func TestSaveSlashNames(t *testing.T) {
 		}
 	}
 	vals, err := readBack(out, "/Conv/BatchNorm", fresh.Name)
-	if err != nil || !slices.Equal(vals, fresh.Data) {
+	if err != nil || !slices.Equal(vals, []float32(fresh.Src.(model.Values))) {
 		t.Errorf("new weight: %v, %v", vals, err)
 	}
 }

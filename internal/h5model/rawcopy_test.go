@@ -409,10 +409,11 @@ func TestSaveChangedLayer(t *testing.T) {
 			continue
 		}
 		old := l.Weights
-		fresh := &model.Weight{Name: old[0].Name, Shape: old[0].Shape, DType: "float32", Data: make([]float32, old[0].Size())}
-		for i := range fresh.Data {
-			fresh.Data[i] = float32(i) * 0.25
+		fill := make(model.Values, old[0].Size())
+		for i := range fill {
+			fill[i] = float32(i) * 0.25
 		}
+		fresh := &model.Weight{Name: old[0].Name, Shape: old[0].Shape, DType: "float32", Src: fill}
 		renamed := *old[1]
 		renamed.Name = "renamed/" + old[1].Name
 		l.Weights = append([]*model.Weight{fresh, &renamed}, old[2:]...)
@@ -439,7 +440,7 @@ func TestSaveChangedLayer(t *testing.T) {
 			}
 		}
 		vals, err := readBack(out, root, fresh.Name)
-		if err != nil || !slices.Equal(vals, fresh.Data) {
+		if err != nil || !slices.Equal(vals, []float32(fresh.Src.(model.Values))) {
 			t.Errorf("%s: new weight %s: %v, %v", p, fresh.Name, err, vals[:min(len(vals), 4)])
 		}
 		src.Close()

@@ -56,6 +56,19 @@ type src struct {
 	file  *File
 	group string // layer group under the weights root
 	path  string // dataset path relative to the group
+	n     int64  // number of values
+}
+
+// Float32 reads the dataset's values.
+func (s *src) Float32() ([]float32, error) {
+	leave := enter()
+	defer leave()
+	g, err := layerGroup(s.file, s.group)
+	if err != nil {
+		return nil, err
+	}
+	defer closeGroup(g)
+	return readFloat32(g, s.path, s.n)
 }
 
 // WeightsOnly reports a weights-only file (keras.applications layout).
@@ -355,7 +368,7 @@ func (f *File) readGroup(wg hid, name string) ([]*model.Weight, error) {
 		if !isNumeric(infos[i].dtype) {
 			return nil, fmt.Errorf("weight %q holds %s values, not numbers", wn, infos[i].dtype)
 		}
-		ws = append(ws, &model.Weight{Name: wn, Shape: infos[i].shape, DType: infos[i].dtype, Src: &src{file: f, group: name, path: wn}})
+		ws = append(ws, &model.Weight{Name: wn, Shape: infos[i].shape, DType: infos[i].dtype, Src: &src{file: f, group: name, path: wn, n: size(infos[i].shape)}})
 	}
 	return ws, nil
 }

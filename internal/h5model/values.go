@@ -50,21 +50,25 @@ import (
 // ReadRows reads rows [row, row+rows) of a weight (along its first
 // dimension; a scalar is one row) into dst, whose length must be rows
 // times the size of one row, as float64: every float dtype converts
-// exactly, integers up to 2^53. A weight with Data and no Src reads from
-// memory. Only that part of the dataset is read, so a caller bounds its
+// exactly, integers up to 2^53. A weight whose Src is not a dataset of a
+// file reads its Float32 values. Only that part of the dataset is read, so a caller bounds its
 // memory whatever the weight's size.
 func ReadRows(w *model.Weight, row, rows int, dst []float64) error {
 	s, ok := w.Src.(*src)
 	if !ok {
-		if w.Src != nil || w.Data == nil {
-			return fmt.Errorf("weight %q has no data", w.Name)
+		if w.Src == nil {
+			return fmt.Errorf("weight %q has no values", w.Name)
+		}
+		data, err := w.Src.Float32()
+		if err != nil {
+			return err
 		}
 		per := len(dst) / max(rows, 1)
-		if row < 0 || (row+rows)*per > len(w.Data) {
+		if row < 0 || (row+rows)*per > len(data) {
 			return fmt.Errorf("weight %q: rows %d..%d out of range", w.Name, row, row+rows)
 		}
 		for i := range dst {
-			dst[i] = float64(w.Data[row*per+i])
+			dst[i] = float64(data[row*per+i])
 		}
 		return nil
 	}

@@ -482,14 +482,18 @@ func writeGroup(dst hid, c *copier, name string, ws []*model.Weight) error {
 				return err
 			}
 		case nil:
-			if int64(len(w.Data)) != w.Size() {
-				return fmt.Errorf("weight %q: %d values for shape %v", w.Name, len(w.Data), w.Shape)
+			return fmt.Errorf("weight %q has no values", w.Name)
+		default:
+			data, err := s.Float32()
+			if err != nil {
+				return fmt.Errorf("weight %q: %w", w.Name, err)
 			}
-			if err := writeFloat32(g, w.Name, w.Shape, w.Data); err != nil {
+			if int64(len(data)) != w.Size() {
+				return fmt.Errorf("weight %q: %d values for shape %v", w.Name, len(data), w.Shape)
+			}
+			if err := writeFloat32(g, w.Name, w.Shape, data); err != nil {
 				return err
 			}
-		default:
-			return fmt.Errorf("weight %q: unknown source", w.Name)
 		}
 	}
 	return nil
@@ -536,21 +540,19 @@ func writeList(loc hid, name string, vals []string) error {
 	return nil
 }
 
-// ReadFloat32 reads the values of a weight that references a source file.
+// ReadFloat32 reads the values of a weight.
 func ReadFloat32(w *model.Weight) ([]float32, error) {
-	s, ok := w.Src.(*src)
-	if !ok {
-		if w.Data != nil {
-			return w.Data, nil
-		}
-		return nil, fmt.Errorf("weight %q has no data", w.Name)
+	if w.Src == nil {
+		return nil, fmt.Errorf("weight %q has no values", w.Name)
 	}
-	leave := enter()
-	defer leave()
-	g, err := layerGroup(s.file, s.group)
-	if err != nil {
-		return nil, err
+	return w.Src.Float32()
+}
+
+// size is the number of values of a shape.
+func size(shape []int) int64 {
+	n := int64(1)
+	for _, d := range shape {
+		n *= int64(d)
 	}
-	defer closeGroup(g)
-	return readFloat32(g, s.path, w.Size())
+	return n
 }

@@ -23,9 +23,9 @@ func (s *Source) Size() int64 {
 	return n
 }
 
-// Read returns the dataset's values: element i (C order) is float32(i),
+// Float32 returns the dataset's values: element i (C order) is float32(i),
 // the fill rule the manifests document (Keras's values are not stored).
-func (s *Source) Read() ([]float32, error) {
+func (s *Source) Float32() ([]float32, error) {
 	v := make([]float32, s.Size())
 	for i := range v {
 		v[i] = float32(i)
@@ -39,14 +39,11 @@ func NewWeight(name string, shape []int, dtype string) *model.Weight {
 	return &model.Weight{Name: name, Shape: shape, DType: dtype, Src: &Source{Shape: shape, DType: dtype}}
 }
 
-// Read returns a weight's values: its Source's (a ramp), or its Data for
-// new data. It fits surgery.ReshapeSpec.Read.
+// Read returns a weight's values: its Source's (a ramp for a fixture's,
+// the values of new data). It fits surgery.ReshapeSpec.Read.
 func Read(w *model.Weight) ([]float32, error) {
-	switch s := w.Src.(type) {
-	case *Source:
-		return s.Read()
-	case nil:
-		return w.Data, nil
+	if w.Src == nil {
+		return nil, fmt.Errorf("weight %q has no values", w.Name)
 	}
-	return nil, fmt.Errorf("weight %q: its source is %T, not a modeltest source", w.Name, w.Src)
+	return w.Src.Float32()
 }

@@ -288,7 +288,7 @@ func (ad *adapter) conv(l *model.Layer) error {
 		return err
 	}
 	data, shape := AdaptKernel(v, k.Shape, ad.to, ad.mode)
-	nw := &model.Weight{Name: k.Name, Shape: shape, DType: "float32", Data: data}
+	nw := &model.Weight{Name: k.Name, Shape: shape, DType: "float32", Src: model.Values(data)}
 	l.Weights = append([]*model.Weight{nw}, l.Weights[1:]...)
 	return nil
 }
@@ -366,7 +366,7 @@ func (ad *adapter) statsWeights(l *model.Layer, idx []int) error {
 		if err != nil {
 			return err
 		}
-		ws[i] = &model.Weight{Name: w.Name, Shape: []int{ad.to}, DType: "float32", Data: adaptStats(v, ad.to)}
+		ws[i] = &model.Weight{Name: w.Name, Shape: []int{ad.to}, DType: "float32", Src: model.Values(adaptStats(v, ad.to))}
 	}
 	l.Weights = ws
 	return nil

@@ -204,8 +204,8 @@ func addHead(c *model.Model, style *model.Style, plan []headLayer, t model.Tenso
 		if p.Class == "Dense" {
 			fanIn := s[len(s)-1]
 			l.Weights = []*model.Weight{
-				{Name: style.WeightName(c, name, "kernel"), Shape: []int{fanIn, p.Units}, DType: "float32", Data: glorotUniform(r, fanIn, p.Units)},
-				{Name: style.WeightName(c, name, "bias"), Shape: []int{p.Units}, DType: "float32", Data: zeros(p.Units)},
+				{Name: style.WeightName(c, name, "kernel"), Shape: []int{fanIn, p.Units}, DType: "float32", Src: model.Values(glorotUniform(r, fanIn, p.Units))},
+				{Name: style.WeightName(c, name, "bias"), Shape: []int{p.Units}, DType: "float32", Src: model.Values(zeros(p.Units))},
 			}
 			nl.Params = int64(fanIn)*int64(p.Units) + int64(p.Units)
 		}

@@ -433,12 +433,12 @@ func TestReshapeAdaptChannels(t *testing.T) {
 	}
 	conv, src := out.Layer("conv"), m.Layer("conv")
 	k := conv.Weights[0]
-	if k.Src != nil || !slices.Equal(k.Shape, []int{3, 3, 1, 4}) || k.DType != "float32" || k.Name != src.Weights[0].Name {
+	if !isNew(k) || !slices.Equal(k.Shape, []int{3, 3, 1, 4}) || k.DType != "float32" || k.Name != src.Weights[0].Name {
 		t.Fatalf("kernel %+v", k)
 	}
 	// position (0,0), filter 0: channels 0, 4, 8 of the 3x3x3x4 ramp
-	if k.Data[0] != 0+4+8 || k.Data[1] != 1+5+9 {
-		t.Errorf("kernel data %v", k.Data[:4])
+	if values(k)[0] != 0+4+8 || values(k)[1] != 1+5+9 {
+		t.Errorf("kernel data %v", values(k)[:4])
 	}
 	if conv.Weights[1] != src.Weights[1] {
 		t.Error("the bias is not the source reference")
@@ -446,7 +446,7 @@ func TestReshapeAdaptChannels(t *testing.T) {
 	if out.Layer("dense").Weights[0] != m.Layer("dense").Weights[0] {
 		t.Error("dense kernel changed")
 	}
-	if m.Layer("conv").Weights[0].Src == nil {
+	if isNew(m.Layer("conv").Weights[0]) {
 		t.Error("the source model was modified")
 	}
 
@@ -517,8 +517,8 @@ func TestReshapeAdaptNested(t *testing.T) {
 	out, _ := rsReshape(t, m, ReshapeSpec{Shape: model.Shape{8, 8, 1}, Adapt: AdaptMean, Read: read})
 	bb, src := out.Layer("backbone"), m.Layer("backbone")
 	k := bb.Weights[0]
-	if !slices.Equal(k.Shape, []int{3, 3, 1, 4}) || k.Data[0] != (0+4+8)/3.0 {
-		t.Errorf("nested kernel %v %v", k.Shape, k.Data[:2])
+	if !slices.Equal(k.Shape, []int{3, 3, 1, 4}) || values(k)[0] != (0+4+8)/3.0 {
+		t.Errorf("nested kernel %v %v", k.Shape, values(k)[:2])
 	}
 	if bb.Weights[1] != src.Weights[1] {
 		t.Error("the nested bias is not the source reference")

@@ -126,7 +126,7 @@ func transferLayer(g Group, tl *model.Layer, rep *TransferReport) int {
 			rep.Skipped = append(rep.Skipped, Skip{Layer: tl.Name, Weight: tw.Name,
 				Msg: fmt.Sprintf("dtype %s in the source, %s in the target", fw.DType, tw.DType)})
 		default:
-			tl.Weights[i] = &model.Weight{Name: tw.Name, Shape: tw.Shape, DType: tw.DType, Src: fw.Src, Data: fw.Data}
+			tl.Weights[i] = &model.Weight{Name: tw.Name, Shape: tw.Shape, DType: tw.DType, Src: fw.Src}
 			n++
 		}
 	}
