@@ -75,10 +75,7 @@ func bigModel(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	m, err := model.Clone(f.Model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := model.Clone(f.Model)
 	const units = 1 << 20
 	dense := m.Layer("dense")
 	dense.Config.Set("units", jsonx.Int(units))

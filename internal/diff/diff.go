@@ -42,10 +42,7 @@ func FromModel(label string, m *model.Model) Side {
 	s.info = Info{Name: m.Name, Class: m.Class, Dialect: m.Dialect.String()}
 	var add func(m *model.Model, prefix string)
 	add = func(m *model.Model, prefix string) {
-		order, err := m.Order()
-		if err != nil {
-			order = m.Layers
-		}
+		order := m.Order()
 		for _, l := range order {
 			p := prefix + l.Name
 			s.layers = append(s.layers, &layer{path: p, parent: strings.TrimSuffix(prefix, "/"), class: l.Class, cfg: l.Config, weights: l.Weights})

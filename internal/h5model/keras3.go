@@ -279,7 +279,7 @@ func collectLeaves(m *model.Model, by map[*model.Layer][]*model.Weight, all *[]*
 	if depth > 64 {
 		return
 	}
-	order, _ := m.Order()
+	order := m.Order()
 	for _, l := range order {
 		if l.Sub != nil {
 			collectLeaves(l.Sub, by, all, depth+1)

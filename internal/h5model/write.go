@@ -294,7 +294,7 @@ func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) e
 func savedLayers(src *File, m *model.Model) ([]string, map[string][]*model.Weight, error) {
 	var names []string
 	groups := map[string][]*model.Weight{}
-	order, _ := m.Order()
+	order := m.Order()
 	for _, l := range order {
 		if model.IsOperation(l, m.Dialect) && len(l.Weights) == 0 {
 			continue

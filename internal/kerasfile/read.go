@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -136,16 +137,25 @@ func checkKnown(members map[string]*zip.File) error {
 	if members[ConfigName] == nil {
 		return fmt.Errorf("%w: no %s member", ErrNotKeras, ConfigName)
 	}
+	names := make([]string, 0, len(members))
 	for n := range members {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	// The forms Keras writes and modelsurg does not read are named first,
+	// then any other member: the message is the same for the same archive.
+	for _, n := range names {
 		switch {
-		case n == ConfigName || n == MetadataName || n == WeightsName:
 		case strings.HasSuffix(n, ".weights.json"):
 			return fmt.Errorf("member %q: sharded weights are not supported", n)
 		case strings.HasSuffix(n, ".npz"):
 			return fmt.Errorf("member %q: npz weights are not supported (save with weights_format=\"h5\")", n)
 		case n == "assets/" || strings.HasPrefix(n, "assets/"):
 			return fmt.Errorf("member %q: models with assets are not supported", n)
-		default:
+		}
+	}
+	for _, n := range names {
+		if n != ConfigName && n != MetadataName && n != WeightsName {
 			return fmt.Errorf("member %q: not a member Keras writes", n)
 		}
 	}

@@ -4,8 +4,7 @@ import "github.com/modelsurg/modelsurg/internal/jsonx"
 
 // Clone returns a deep copy of m: its configs and calls can be edited
 // without changing m; weights are shared (they are never edited in place).
-// The error is always nil.
-func Clone(m *Model) (*Model, error) { return cloneModel(m, nil), nil }
+func Clone(m *Model) *Model { return cloneModel(m, nil) }
 
 // cloneModel copies m; env, if set, is the copy's envelope (the layer entry
 // of a nested model, already copied by the caller).

@@ -46,11 +46,7 @@ func TestParseMarshalKerasConfigs(t *testing.T) {
 		if got := Marshal(m); !bytes.Equal(got, data) {
 			t.Errorf("%s: Marshal(Parse(x)) != x", p)
 		}
-		c, err := Clone(m)
-		if err != nil {
-			t.Errorf("%s: clone: %v", p, err)
-			continue
-		}
+		c := Clone(m)
 		if !bytes.Equal(Marshal(c), data) {
 			t.Errorf("%s: clone differs", p)
 		}
@@ -196,5 +192,31 @@ func TestUnplaced(t *testing.T) {
 	}
 	if u := m.Unplaced(); len(u) != 1 || u[0].Name != "x" {
 		t.Errorf("unplaced %v, want [x]", u)
+	}
+}
+
+// Clone is a deep copy: editing every config of the copy, cutting it and
+// renaming in it leaves the original's JSON as it was; Marshal changes
+// nothing either.
+func TestCloneIsDeep(t *testing.T) {
+	for p, data := range configs(t) {
+		m, err := Parse(data, dialectOfPath(p))
+		if err != nil {
+			continue
+		}
+		c := Clone(m)
+		c.Walk(func(_ []string, l *Layer) {
+			if l.Config != nil {
+				l.Config.Set("edited", nil)
+			}
+		})
+		if len(c.Layers) > 1 {
+			last := c.Layers[len(c.Layers)-1]
+			_ = c.Rename(last.Name, last.Name+"_renamed")
+		}
+		_ = Marshal(c)
+		if got := Marshal(m); !bytes.Equal(got, data) {
+			t.Errorf("%s: editing the clone changed the original", p)
+		}
 	}
 }

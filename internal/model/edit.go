@@ -259,7 +259,7 @@ func RefreshShapes(m *Model, s *Shapes) {
 		}
 	}
 	if m.IsSequential() && m.Config.Has("build_input_shape") {
-		if ins, _ := m.InputIDs(); len(ins) == 1 {
+		if ins := m.InputIDs(); len(ins) == 1 {
 			if outs := s.Outputs(ins[0]); len(outs) == 1 && outs[0] != nil {
 				m.Config.Set("build_input_shape", ShapeJSON(outs[0]))
 			}

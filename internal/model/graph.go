@@ -41,23 +41,23 @@ func (m *Model) tensor(id NodeID, index int) Tensor {
 }
 
 // Parents returns the calls producing the inputs of a call, in input
-// order. The error is always nil: references are resolved by Parse.
-func (m *Model) Parents(id NodeID) ([]NodeID, error) {
+// order: references are resolved by Parse, so this cannot fail.
+func (m *Model) Parents(id NodeID) []NodeID {
 	if id.Node < 0 {
-		return nil, nil
+		return nil
 	}
 	in := id.Layer.Nodes[id.Node].In
 	out := make([]NodeID, len(in))
 	for i, t := range in {
 		out[i] = m.ID(t)
 	}
-	return out, nil
+	return out
 }
 
 // InputIDs and OutputIDs are the calls making the model's inputs and
-// outputs. The error is always nil.
-func (m *Model) InputIDs() ([]NodeID, error)  { return m.ids(m.Inputs), nil }
-func (m *Model) OutputIDs() ([]NodeID, error) { return m.ids(m.Outputs), nil }
+// outputs.
+func (m *Model) InputIDs() []NodeID  { return m.ids(m.Inputs) }
+func (m *Model) OutputIDs() []NodeID { return m.ids(m.Outputs) }
 
 func (m *Model) ids(ts []Tensor) []NodeID {
 	out := make([]NodeID, len(ts))
@@ -69,7 +69,7 @@ func (m *Model) ids(ts []Tensor) []NodeID {
 
 // check looks for cycles.
 func (m *Model) check() error {
-	_, err := m.Order()
+	_, err := m.order()
 	return err
 }
 
@@ -78,7 +78,7 @@ func (m *Model) check() error {
 // layer when it loads the file, and could not load its weights.
 func (m *Model) Unplaced() []*Layer {
 	var out []*Layer
-	order, _ := m.Order()
+	order := m.Order()
 	placed := map[*Layer]bool{}
 	for _, l := range order {
 		placed[l] = true
@@ -101,7 +101,12 @@ var ErrCycle = errors.New("the layer graph has a cycle")
 // model (model.layers): by decreasing depth from the outputs, ties broken
 // by first visit in a depth-first walk from the outputs. Keras matches
 // saved weights to layers by their position in this order.
-func (m *Model) Order() ([]*Layer, error) {
+func (m *Model) Order() []*Layer {
+	out, _ := m.order() // Parse refused cycles
+	return out
+}
+
+func (m *Model) order() ([]*Layer, error) {
 	if m.IsSequential() {
 		var out []*Layer
 		for _, l := range m.Layers {
@@ -133,10 +138,7 @@ func (m *Model) Order() ([]*Layer, error) {
 		}
 		inProgress[id] = true
 		if !isInput[id] {
-			parents, err := m.Parents(id)
-			if err != nil {
-				return err
-			}
+			parents := m.Parents(id)
 			for _, p := range parents {
 				if err := visit(p); err != nil {
 					return err
@@ -160,7 +162,7 @@ func (m *Model) Order() ([]*Layer, error) {
 		d := max(nodeDepth[id], layerDepth[id.Layer])
 		layerDepth[id.Layer] = d
 		nodeDepth[id] = d
-		parents, _ := m.Parents(id)
+		parents := m.Parents(id)
 		if isInput[id] {
 			parents = nil
 		}
@@ -228,7 +230,7 @@ func (m *Model) Ancestors(from []NodeID) map[NodeID]bool {
 			continue
 		}
 		seen[id] = true
-		parents, _ := m.Parents(id)
+		parents := m.Parents(id)
 		stack = append(stack, parents...)
 	}
 	return seen
@@ -241,7 +243,7 @@ func (m *Model) Descendants(from []NodeID) map[NodeID]bool {
 	for _, l := range m.Layers {
 		for i := range l.Nodes {
 			id := NodeID{l, i}
-			parents, _ := m.Parents(id)
+			parents := m.Parents(id)
 			for _, p := range parents {
 				children[p] = append(children[p], id)
 			}
@@ -276,7 +278,7 @@ func (m *Model) Node(id NodeID) *Node {
 // Keras 3 operations (keras.ops calls in a Functional model), which Keras
 // lists in its summary but which are no layers and hold no weights.
 func (m *Model) KerasLayers() []*Layer {
-	order, _ := m.Order()
+	order := m.Order()
 	out := order[:0:0]
 	for _, l := range order {
 		if !IsOperation(l, m.Dialect) {

@@ -62,10 +62,7 @@ func infer(m *Model, inputs []Shape, depth int, memo map[string]*Shapes) (*Shape
 		if m.IsSequential() && id.Node == 0 && len(id.Layer.Nodes[0].Inputs) == 0 {
 			in = s.out[NodeID{id.Layer, -2}]
 		} else {
-			parents, err := m.Parents(id)
-			if err != nil {
-				return err
-			}
+			parents := m.Parents(id)
 			for pi, p := range parents {
 				if err := visit(p); err != nil {
 					return err
@@ -113,10 +110,7 @@ func (m *Model) inferCall(s *Shapes, id NodeID, in []Shape, depth int, memo map[
 		if _, ok := s.sub[l]; !ok {
 			s.sub[l] = sub
 		}
-		outs, err := l.Sub.OutputIDs()
-		if err != nil {
-			return nil, err
-		}
+		outs := l.Sub.OutputIDs()
 		res := make([]Shape, len(outs))
 		for i, o := range outs {
 			t := l.Sub.Outputs[i].Index

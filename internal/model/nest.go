@@ -214,10 +214,7 @@ func nestInputs(sub *Model, slots []InputSlot, taken map[string]bool, k3 bool) (
 // nestedWeights lists c's weights in the order Keras saves them for c used
 // as a layer, with names unique within that one group.
 func nestedWeights(c *Model, s *Shapes) ([]*Weight, error) {
-	order, err := c.Order()
-	if err != nil {
-		return nil, err
-	}
+	order := c.Order()
 	modelTrainable := true
 	if t, ok := c.Config.Bool("trainable"); ok {
 		modelTrainable = t
@@ -286,10 +283,7 @@ func countTrainable(m *Model, l *Layer, s *Shapes, parent bool, depth int) (nTra
 		if depth > 64 {
 			return 0, 0, shapeErrf(l, "models nested too deep")
 		}
-		order, err := l.Sub.Order()
-		if err != nil {
-			return 0, 0, err
-		}
+		order := l.Sub.Order()
 		var sub *Shapes
 		if s != nil {
 			sub = s.Nested(l)

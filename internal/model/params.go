@@ -31,10 +31,7 @@ func (s *Shapes) Inputs(id NodeID) []Shape {
 	if s.m.IsSequential() && len(id.Layer.Nodes[id.Node].Inputs) == 0 {
 		return s.out[NodeID{id.Layer, -2}]
 	}
-	parents, err := s.m.Parents(id)
-	if err != nil {
-		return nil
-	}
+	parents := s.m.Parents(id)
 	in := make([]Shape, len(parents))
 	for i, p := range parents {
 		outs := s.out[p]
@@ -66,10 +63,7 @@ func collectWeights(m *Model, l *Layer, s *Shapes, trainable bool, train, frozen
 		if sub == nil {
 			return ErrUnknownLayer
 		}
-		order, err := l.Sub.Order()
-		if err != nil {
-			return err
-		}
+		order := l.Sub.Order()
 		for _, sl := range order {
 			if err := collectWeights(l.Sub, sl, sub, trainable && IsTrainable(sl), train, frozen, depth+1); err != nil {
 				return err

@@ -81,10 +81,7 @@ func Build(m *model.Model, opt Options) (*Report, error) {
 }
 
 func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt Options, count bool) error {
-	order, err := m.Order()
-	if err != nil {
-		return err
-	}
+	order := m.Order()
 	for _, l := range order {
 		row := Row{Name: l.Name, Class: loadedClass(l.Class), Trainable: model.IsTrainable(l), Inbound: []string{}, Depth: depth}
 		id := model.NodeID{Layer: l, Node: 0}
@@ -95,9 +92,7 @@ func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt O
 			row.Outputs = shapes.Outputs(id)
 		}
 		if !m.IsSequential() {
-			if row.Inbound, err = inbound(m, l); err != nil {
-				return err
-			}
+			row.Inbound = inbound(m, l)
 		}
 		if count {
 			c, err := layerCount(m, l, shapes, opt.Weights)
@@ -122,19 +117,16 @@ func (r *Report) addModel(m *model.Model, shapes *model.Shapes, depth int, opt O
 // inbound lists every connection of l's calls as Keras prints them. Keras
 // numbers calls as they are in memory: a nested model's first call is
 // node 0, though Keras 2 files write 1.
-func inbound(m *model.Model, l *model.Layer) ([]string, error) {
+func inbound(m *model.Model, l *model.Layer) []string {
 	out := []string{}
 	for i := range l.Nodes {
-		parents, err := m.Parents(model.NodeID{Layer: l, Node: i})
-		if err != nil {
-			return nil, err
-		}
+		parents := m.Parents(model.NodeID{Layer: l, Node: i})
 		for k, p := range parents {
-			ref := model.Ref{Layer: p.Layer.Name, Node: max(p.Node, 0), Tensor: l.Nodes[i].Inputs[k].Tensor}
+			ref := model.Ref{Layer: p.Layer.Name, Node: max(p.Node, 0), Tensor: l.Nodes[i].In[k].Index}
 			out = append(out, ref.String())
 		}
 	}
-	return out, nil
+	return out
 }
 
 // add adds a layer's counts to the totals.

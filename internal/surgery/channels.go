@@ -98,10 +98,7 @@ func adaptModel(m *model.Model, a channelChange, mode AdaptMode, read func(*mode
 	if err != nil {
 		return false, refuse(err, "")
 	}
-	outs, err := m.OutputIDs()
-	if err != nil {
-		return false, err
-	}
+	outs := m.OutputIDs()
 	isOut := map[model.NodeID]bool{}
 	for _, o := range outs {
 		isOut[o] = true
@@ -110,10 +107,7 @@ func adaptModel(m *model.Model, a channelChange, mode AdaptMode, read func(*mode
 	for _, l := range m.Layers {
 		for i := range l.Nodes {
 			id := model.NodeID{Layer: l, Node: i}
-			parents, err := m.Parents(id)
-			if err != nil {
-				return false, err
-			}
+			parents := m.Parents(id)
 			seen := map[model.NodeID]bool{}
 			for _, p := range parents {
 				if !seen[p] {

@@ -71,10 +71,7 @@ func Extract(m *model.Model, spec ExtractSpec) (_ *model.Model, _ *ExtractReport
 	if err := spec.Check(); err != nil {
 		return nil, nil, err
 	}
-	c, err := model.Clone(m)
-	if err != nil {
-		return nil, nil, err
-	}
+	c := model.Clone(m)
 	shapes, err := model.Infer(c)
 	if err != nil {
 		return nil, nil, err

@@ -59,10 +59,7 @@ func Freeze(m *model.Model, spec FreezeSpec) (_ *model.Model, _ *FreezeReport, e
 		return nil, nil, err
 	}
 	re := regexp.MustCompile(spec.Layers)
-	c, err := model.Clone(m)
-	if err != nil {
-		return nil, nil, err
-	}
+	c := model.Clone(m)
 	shapes, err := model.Infer(c)
 	if err != nil {
 		return nil, nil, err

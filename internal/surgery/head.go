@@ -133,18 +133,12 @@ func ReplaceHead(m *model.Model, spec HeadSpec) (_ *model.Model, _ *HeadReport, 
 	if spec.Activation == "" {
 		spec.Activation = "softmax"
 	}
-	c, err := model.Clone(m)
-	if err != nil {
-		return nil, nil, err
-	}
+	c := model.Clone(m)
 	shapes, err := model.Infer(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	outs, err := c.OutputIDs()
-	if err != nil {
-		return nil, nil, err
-	}
+	outs := c.OutputIDs()
 	rep := &HeadReport{}
 	cut, tensor, cutShape, err := findCut(c, shapes, outs, spec.CutAt, rep)
 	if err != nil {
@@ -254,7 +248,7 @@ func findCut(c *model.Model, shapes *model.Shapes, outs []model.NodeID, name str
 			}
 			return id, tensor, o[tensor], nil
 		}
-		parents, _ := c.Parents(id)
+		parents := c.Parents(id)
 		if id.Node < 0 || len(parents) != 1 || !headClasses[id.Layer.Class] {
 			// No feature map ends the backbone (an MLP, an RNN, a merge of
 			// branches): the head is the final classifier, as timm's
@@ -347,7 +341,7 @@ var headClasses = map[string]bool{
 func classifierInput(c *model.Model, shapes *model.Shapes, id model.NodeID, tensor int) (model.NodeID, int, model.Shape, bool) {
 	step := func(classes map[string]bool) bool {
 		for id.Node >= 0 && classes[id.Layer.Class] {
-			parents, _ := c.Parents(id)
+			parents := c.Parents(id)
 			if len(parents) != 1 {
 				return false
 			}
@@ -360,7 +354,7 @@ func classifierInput(c *model.Model, shapes *model.Shapes, id model.NodeID, tens
 		return model.NodeID{}, 0, nil, false
 	}
 	dense := id.Layer
-	parents, _ := c.Parents(id) // past the final Dense alone
+	parents := c.Parents(id) // past the final Dense alone
 	if len(parents) != 1 {
 		return model.NodeID{}, 0, nil, false
 	}
@@ -400,10 +394,7 @@ func unknownShape(c *model.Model, shapes *model.Shapes, id model.NodeID) error {
 	seen := map[model.NodeID]bool{}
 	for at := id; !seen[at] && at.Node >= 0; {
 		seen[at] = true
-		parents, err := c.Parents(at)
-		if err != nil {
-			break
-		}
+		parents := c.Parents(at)
 		next := at
 		for i, p := range parents {
 			o := shapes.Outputs(p)
@@ -522,8 +513,8 @@ func dataFormat(c *model.Model, cut model.NodeID) string {
 		if id.Node < 0 {
 			break
 		}
-		parents, err := c.Parents(id)
-		if err != nil || len(parents) == 0 {
+		parents := c.Parents(id)
+		if len(parents) == 0 {
 			break
 		}
 		id = parents[0]
@@ -573,8 +564,8 @@ func kept(l *model.Layer, keep map[model.NodeID]bool) bool {
 // and reports the removed layers and the model inputs that no longer feed
 // anything.
 func prune(c *model.Model, keep map[model.NodeID]bool, rep *HeadReport) {
-	order, _ := c.Order()
-	ins, _ := c.InputIDs()
+	order := c.Order()
+	ins := c.InputIDs()
 	isInput := map[*model.Layer]bool{}
 	for _, id := range ins {
 		isInput[id.Layer] = true

@@ -48,9 +48,9 @@ func outputShape(t *testing.T, m *model.Model) model.Shape {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs, err := m.OutputIDs()
-	if err != nil || len(outs) != 1 {
-		t.Fatalf("outputs %v, %v", outs, err)
+	outs := m.OutputIDs()
+	if len(outs) != 1 {
+		t.Fatalf("outputs %v", outs)
 	}
 	return s.Outputs(outs[0])[0]
 }
@@ -356,10 +356,7 @@ func TestNoTop(t *testing.T) {
 	}
 	// A model cut at its feature map has nothing to remove.
 	top, _ := replace(t, m, HeadSpec{Classes: 2, CutAt: "conv"})
-	noTop, err := model.Clone(top)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noTop := model.Clone(top)
 	conv := model.NodeID{Layer: noTop.Layer("conv"), Node: 0} // keep image, conv
 	noTop.Keep(noTop.Ancestors([]model.NodeID{conv}))
 	noTop.SetOutputs([]model.Ref{noTop.IORef(conv, 0)})

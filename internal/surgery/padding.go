@@ -18,10 +18,7 @@ func paddingWarnings(old *model.Model, olds *model.Shapes, m *model.Model) []War
 	if len(sites) == 0 {
 		return nil
 	}
-	sim, err := model.Clone(m)
-	if err != nil {
-		return nil
-	}
+	sim := model.Clone(m)
 	keras := make([]*pad2D, len(sites))
 	ins := make([]model.Shape, len(sites))
 	for iter := 0; iter <= len(sites); iter++ {
@@ -164,10 +161,7 @@ func consumerKernels(m *model.Model) map[*model.Layer][2]int {
 	bad := map[*model.Layer]bool{}
 	for _, l := range m.Layers {
 		for i := range l.Nodes {
-			parents, err := m.Parents(model.NodeID{Layer: l, Node: i})
-			if err != nil {
-				continue
-			}
+			parents := m.Parents(model.NodeID{Layer: l, Node: i})
 			for _, p := range parents {
 				if p.Layer.Class != "ZeroPadding2D" {
 					continue

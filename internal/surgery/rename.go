@@ -61,10 +61,7 @@ func Rename(m *model.Model, spec RenameSpec) (_ *model.Model, _ *RenameReport, e
 	if err := spec.Check(); err != nil {
 		return nil, nil, err
 	}
-	c, err := model.Clone(m)
-	if err != nil {
-		return nil, nil, err
-	}
+	c := model.Clone(m)
 	var order []string
 	all := map[string]bool{}
 	c.Walk(func(_ []string, l *model.Layer) { order, all[l.Name] = append(order, l.Name), true })

@@ -71,10 +71,7 @@ func ReshapeInput(m *model.Model, spec ReshapeSpec) (_ *model.Model, _ []Warning
 		}
 		return nil, nil, &Error{Err: fmt.Errorf("the model as saved: %w", err)}
 	}
-	c, err := model.Clone(m)
-	if err != nil {
-		return nil, nil, err
-	}
+	c := model.Clone(m)
 	slots, err := model.InputSlots(c)
 	if err != nil {
 		return nil, nil, err
@@ -243,10 +240,7 @@ func setShape(m *model.Model, l *model.Layer, s model.Shape) {
 // checkWeights compares every saved weight with what its layer's config
 // implies at the new shapes, for every call of every layer.
 func checkWeights(m *model.Model, s *model.Shapes, channelHint string) error {
-	order, err := m.Order()
-	if err != nil {
-		return err
-	}
+	order := m.Order()
 	for _, l := range order {
 		if len(l.Weights) == 0 && l.Sub == nil {
 			continue
@@ -367,14 +361,14 @@ func shortWeightName(n string) string {
 func flattenAbove(m *model.Model, l *model.Layer) (*model.Layer, string) {
 	id := model.NodeID{Layer: l, Node: 0}
 	for steps := 0; steps < 64 && id.Node >= 0 && id.Node < len(id.Layer.Nodes); steps++ {
-		parents, err := m.Parents(id)
-		if err != nil || len(parents) != 1 {
+		parents := m.Parents(id)
+		if len(parents) != 1 {
 			return nil, ""
 		}
 		p := parents[0]
 		if p.Layer.Class == "Flatten" {
 			if p.Node >= 0 {
-				if pp, err := m.Parents(p); err == nil && len(pp) == 1 {
+				if pp := m.Parents(p); len(pp) == 1 {
 					return p.Layer, pp[0].Layer.Name
 				}
 			}
@@ -429,7 +423,7 @@ func checkUnknown(old *model.Model, olds *model.Shapes, m *model.Model, s *model
 		if known(outs) {
 			res = !same(outs, olds.Outputs(oldID(id)))
 		} else if id.Node >= 0 {
-			parents, _ := m.Parents(id)
+			parents := m.Parents(id)
 			if len(parents) == 0 {
 				res = !same(s.Inputs(id), olds.Inputs(oldID(id))) // first layer of an old Sequential
 			}
@@ -440,10 +434,7 @@ func checkUnknown(old *model.Model, olds *model.Shapes, m *model.Model, s *model
 		memo[id] = res
 		return res
 	}
-	order, err := m.Order()
-	if err != nil {
-		return err
-	}
+	order := m.Order()
 	var first *model.Layer
 	var firstIn, firstOld []model.Shape
 	for _, l := range order {

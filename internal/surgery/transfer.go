@@ -72,10 +72,7 @@ func Transfer(from []Group, to *model.Model, spec TransferSpec) (_ *model.Model,
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := model.Clone(to)
-	if err != nil {
-		return nil, nil, err
-	}
+	out := model.Clone(to)
 	rep := &TransferReport{}
 	got := map[string]bool{}
 	for _, g := range from {
