@@ -1,15 +1,12 @@
 package h5model
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/modelsurg/modelsurg/internal/model"
+	"github.com/modelsurg/modelsurg/internal/outfile"
 )
 
 // SaveOptions controls what Save keeps of the source file.
@@ -41,97 +38,16 @@ func Save(path string, src *File, m *model.Model, opt SaveOptions) error {
 	})
 }
 
-// writeAtomic refuses output == input and an existing output without
-// force, then lets write fill a temporary file in the output's folder and
-// renames it into place. On any error nothing is left behind.
-func writeAtomic(path, input string, force bool, write func(tmp string) error) (err error) {
-	if same, err := samePath(path, input); err != nil {
-		return err
-	} else if same {
-		return fmt.Errorf("%s: output is the input file; write to another path", path)
-	}
-	if st, err := os.Stat(path); err == nil {
-		if st.IsDir() {
-			return fmt.Errorf("%s: is a directory", path)
-		}
-		if !force {
-			return fmt.Errorf("%s: %w", path, ErrExists)
-		}
-	}
-	dir := filepath.Dir(path)
-	tf, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("%s: cannot write in %s: %w", path, dir, pe.Err)
-		}
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	tmp := tf.Name()
-	tf.Close()
-	os.Remove(tmp) // HDF5 creates it exclusively
-	inflight.Store(tmp, true)
-	defer func() {
-		inflight.Delete(tmp)
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := syncFile(tmp); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+// writeAtomic writes an output as every modelsurg output is written.
+func writeAtomic(path, input string, force bool, write func(tmp string) error) error {
+	return outfile.Write(path, []string{input}, force, write)
 }
 
-// inflight holds the temporary files being written, for RemoveTemps.
-var inflight sync.Map
-
-// RemoveTemps deletes the temporary files of writes still under way. The
-// command calls it when interrupted, before it exits.
-func RemoveTemps() {
-	inflight.Range(func(k, _ any) bool {
-		os.Remove(k.(string))
-		return true
-	})
-}
+// RemoveTemps deletes the temporary files of writes still under way.
+func RemoveTemps() { outfile.RemoveTemps() }
 
 // ErrExists is returned when the output exists and Force is not set.
-var ErrExists = errors.New("output file exists (use --force to replace it)")
-
-func samePath(a, b string) (bool, error) {
-	aa, err := filepath.Abs(a)
-	if err != nil {
-		return false, err
-	}
-	bb, err := filepath.Abs(b)
-	if err != nil {
-		return false, err
-	}
-	if aa == bb {
-		return true, nil
-	}
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(sa, sb), nil
-}
-
-func syncFile(path string) error {
-	fh, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer fh.Close()
-	if err := fh.Sync(); err != nil {
-		return err
-	}
-	return fh.Close()
-}
+var ErrExists = outfile.ErrExists
 
 func save(tmp string, src *File, m *model.Model, opt SaveOptions) error {
 	return withCopier(tmp, func(out hid, c *copier) error { return writeFile(out, c, src, m, opt) })
