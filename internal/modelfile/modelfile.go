@@ -13,6 +13,7 @@ import (
 	"github.com/modelsurg/modelsurg/internal/h5model"
 	"github.com/modelsurg/modelsurg/internal/kerasfile"
 	"github.com/modelsurg/modelsurg/internal/model"
+	"github.com/modelsurg/modelsurg/internal/summary"
 )
 
 // Open reads a model file for a surgery, as h5model.Open reads one.
@@ -104,4 +105,26 @@ func kerasParts(src *h5model.File, m *model.Model, opt h5model.SaveOptions) (met
 		return nil, nil, err
 	}
 	return kerasfile.Metadata(version, date), cfg, nil
+}
+
+// Summary is the summary report of the file at path, built from its
+// config as Keras builds one: the only weights read are those of the
+// layers whose parameters the config cannot give (and every weight of a
+// weights-only file). Errors name the file.
+func Summary(path string, opt summary.Options) (*summary.Report, error) {
+	f, err := OpenConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if f.WeightsOnly() {
+		return summary.BuildWeightsOnly(f.LayerNames, f.Groups), nil
+	}
+	opt.Shapes = f.Shapes
+	opt.Weights = func(l *model.Layer) ([]*model.Weight, error) { return f.ReadGroup(l.Name) }
+	r, err := summary.Build(f.Model, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modelsurg/modelsurg/internal/model"
 	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/summary"
 )
@@ -66,24 +65,11 @@ func oneLine(s string) string {
 	return s
 }
 
-// summarize hands render the summary report of the file at path, as
-// "modelsurg summary" builds it (weights read only where the config
-// cannot give the parameters).
+// summarize renders the summary report of the file at path (modelfile.Summary).
 func summarize(w io.Writer, path string, opt summary.Options, render func(io.Writer, *summary.Report) error) error {
-	f, err := modelfile.OpenConfig(path)
+	r, err := modelfile.Summary(path, opt)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	var r *summary.Report
-	if f.WeightsOnly() {
-		r = summary.BuildWeightsOnly(f.LayerNames, f.Groups)
-	} else {
-		opt.Shapes = f.Shapes
-		opt.Weights = func(l *model.Layer) ([]*model.Weight, error) { return f.ReadGroup(l.Name) }
-		if r, err = summary.Build(f.Model, opt); err != nil {
-			return fileErr(path, err)
-		}
 	}
 	return render(w, r)
 }
