@@ -115,3 +115,26 @@ func (l *Layer) SetFloats(key string, vals []float64) {
 	}
 	l.Config.Set(key, out)
 }
+
+// DTypePolicy is the name of l's dtype policy as its config writes it: a string (Keras 2) or a policy object (both Kerases); "" for none,
+// "?" for an object modelsurg does not know.
+func (l *Layer) DTypePolicy() string {
+	v := l.Config.Get("dtype")
+	switch {
+	case v.IsNull():
+		return ""
+	case v.Kind == jsonx.String:
+		return v.Str
+	case v.Kind != jsonx.Object:
+		return "?"
+	}
+	class, _ := v.Obj.String("class_name")
+	cfg := v.Obj.Get("config")
+	if (class != "Policy" && class != "DTypePolicy" && class != "FloatDTypePolicy") || cfg == nil || cfg.Kind != jsonx.Object {
+		return "?"
+	}
+	if name, ok := cfg.Obj.String("name"); ok {
+		return name
+	}
+	return "?"
+}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/modelsurg/modelsurg/internal/jsonx"
 	"github.com/modelsurg/modelsurg/internal/model"
 )
 
@@ -121,36 +120,13 @@ func variableBytes(l *model.Layer, name string) int {
 	if l.Class == "Normalization" && name == "count" {
 		return 8
 	}
-	switch policyName(l.Config.Get("dtype")) {
+	switch l.DTypePolicy() {
 	case "", "float32", "mixed_float16", "mixed_bfloat16":
 		return 4
 	case "float64":
 		return 8
 	}
 	return 0
-}
-
-// policyName is the name of a layer's dtype policy as the config writes
-// it: a string (Keras 2) or a policy object (both Kerases); "" for none,
-// "?" for an object modelsurg does not know.
-func policyName(v *jsonx.Value) string {
-	switch {
-	case v.IsNull():
-		return ""
-	case v.Kind == jsonx.String:
-		return v.Str
-	case v.Kind != jsonx.Object:
-		return "?"
-	}
-	class, _ := v.Obj.String("class_name")
-	cfg := v.Obj.Get("config")
-	if (class != "Policy" && class != "DTypePolicy" && class != "FloatDTypePolicy") || cfg == nil || cfg.Kind != jsonx.Object {
-		return "?"
-	}
-	if name, ok := cfg.Obj.String("name"); ok {
-		return name
-	}
-	return "?"
 }
 
 // itemSize is the size of one element of a saved dtype ("float16",
