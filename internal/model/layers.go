@@ -328,9 +328,24 @@ func (c *lcfg) badf(format string, args ...any) error {
 	return &configError{class: c.class, msg: fmt.Sprintf(format, args...)}
 }
 
-// w builds a WeightSpec.
+// w builds a WeightSpec. A dimension that is not known (None, or a
+// negative size from a hostile config) leaves the shape unknown.
 func w(name string, trainable bool, dims ...int) WeightSpec {
+	for _, d := range dims {
+		if d < 0 {
+			return wUnknown(name, trainable)
+		}
+	}
 	return WeightSpec{Name: name, Shape: Shape(dims), Trainable: trainable}
+}
+
+// last is a shape's last dimension, None when the shape is unknown or has
+// rank 0 (a partly known call reaches weights without its shapes checked).
+func last(s Shape) int {
+	if len(s) == 0 {
+		return None
+	}
+	return s[len(s)-1]
 }
 
 // wUnknown builds a WeightSpec whose shape depends on an unknown input.

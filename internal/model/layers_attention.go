@@ -206,11 +206,7 @@ var mhaLayer = &layerKind{
 		}
 		var ws []WeightSpec
 		proj := func(s Shape, dim int) {
-			if s == nil {
-				ws = append(ws, wUnknown("kernel", true))
-			} else {
-				ws = append(ws, w("kernel", true, s[len(s)-1], p.heads, dim))
-			}
+			ws = append(ws, w("kernel", true, last(s), p.heads, dim))
 			if p.bias {
 				ws = append(ws, w("bias", true, p.heads, dim))
 			}
@@ -220,14 +216,7 @@ var mhaLayer = &layerKind{
 		proj(v, p.valueDim)
 		out := p.out
 		if out == nil {
-			if q == nil {
-				ws = append(ws, wUnknown("kernel", true))
-				if p.bias {
-					ws = append(ws, wUnknown("bias", true))
-				}
-				return ws, nil
-			}
-			out = []int{q[len(q)-1]}
+			out = []int{last(q)}
 		}
 		ws = append(ws, w("kernel", true, append([]int{p.heads, p.valueDim}, out...)...))
 		if p.bias {
@@ -302,10 +291,7 @@ func attentionLayer(additive bool) *layerKind {
 			var ws []WeightSpec
 			switch {
 			case scale && additive:
-				ws = append(ws, wUnknown("scale", true))
-				if s := in[0]; s != nil {
-					ws[0] = w("scale", true, s[len(s)-1])
-				}
+				ws = append(ws, w("scale", true, last(in[0])))
 			case scale:
 				ws = append(ws, WeightSpec{Name: "scale", Shape: Shape{}, Trainable: true})
 			}

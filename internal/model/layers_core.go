@@ -95,10 +95,7 @@ var denseLayer = &layerKind{
 		if err := c.noExtraWeights(); err != nil {
 			return nil, err
 		}
-		ws := []WeightSpec{wUnknown("kernel", true)}
-		if s := in[0]; s != nil {
-			ws[0] = w("kernel", true, s[len(s)-1], units)
-		}
+		ws := []WeightSpec{w("kernel", true, last(in[0]), units)}
 		if bias {
 			ws = append(ws, w("bias", true, units))
 		}

@@ -111,10 +111,7 @@ func rnnLayer(cell *rnnCell) *layerKind {
 			if err != nil {
 				return nil, err
 			}
-			ws := []WeightSpec{wUnknown("kernel", true), w("recurrent_kernel", true, u, g)}
-			if s := in[0]; s != nil {
-				ws[0] = w("kernel", true, s[len(s)-1], g)
-			}
+			ws := []WeightSpec{w("kernel", true, last(in[0]), g), w("recurrent_kernel", true, u, g)}
 			if bias || c.class == "CuDNNLSTM" || c.class == "CuDNNGRU" {
 				b, err := cell.bias(c, u)
 				if err != nil {
