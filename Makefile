@@ -51,7 +51,7 @@ gotest: deps
 	$(GO) vet ./...
 	@fmt=$$(gofmt -l cmd internal); if [ -n "$$fmt" ]; then echo "gofmt: $$fmt"; exit 1; fi
 	$(GO) test -count=1 ./...
-	CGO_ENABLED=0 $(GO) test -count=1 ./internal/surgery ./internal/summary ./internal/model ./internal/modeltest ./internal/kerasfile ./internal/diff ./internal/dialect
+	CGO_ENABLED=0 $(GO) test -count=1 ./internal/surgery ./internal/summary ./internal/model ./internal/modeltest ./internal/kerasfile ./internal/diff ./internal/dialect ./internal/numeric
 
 interop: build venv
 	$(PY) -m pytest -q tests/interop

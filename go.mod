@@ -9,6 +9,7 @@ require (
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/spf13/cobra v1.10.2
+	github.com/x448/float16 v0.8.4
 	golang.org/x/image v0.21.0
 	golang.org/x/sys v0.30.0
 	gonum.org/v1/hdf5 v0.0.0-20210714002203-8c5d23bc6946

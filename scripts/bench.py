@@ -7,9 +7,10 @@ would write instead, as whole processes, in one run on one machine.
 Generates (if missing, with Keras 3, weights=None) ResNet50 with top (~98 MB)
 and VGG16 with top (~528 MB, one 411 MB tensor), both also as Keras 3's
 native .keras zip (model.save("x.keras")), and NASNetMobile (~770 layers,
-for plot) into .cache/apps/k3/, then
-runs every command ROUNDS times, interleaved (round 1 of each, round 2 of
-each, ...), and reports the median wall time of each and its peak RSS
+for plot) into .cache/apps/k3/, and ResNet50's 2-class head (modelsurg
+replace-head, in the run's temporary directory) for transfer-weights and
+diff, then runs every command ROUNDS times, interleaved (round 1 of each,
+round 2 of each, ...), and reports the median wall time of each and its peak RSS
 (GNU time's %M, in a first run of its own), and the ratios modelsurg/cp,
 modelsurg/(cp + fsync) and Keras/modelsurg. cp + fsync is `dd conv=fsync`:
 modelsurg syncs its output before renaming it into place, which cp does
@@ -80,6 +81,27 @@ KERAS_SUMMARY = """
 import sys, keras
 keras.saving.load_model(sys.argv[1], compile=False).summary()
 """
+KERAS_TRANSFER = """
+import sys, keras
+src, to, out = sys.argv[1], sys.argv[2], sys.argv[3]
+m = keras.saving.load_model(to, compile=False)
+m.load_weights(src, by_name=True, skip_mismatch=True)
+m.save(out)
+"""
+KERAS_DIFF = """
+import sys, keras, numpy as np
+a, b = (keras.saving.load_model(p, compile=False) for p in sys.argv[1:3])
+la, lb = {l.name: l for l in a.layers}, {l.name: l for l in b.layers}
+print("removed", sorted(la.keys() - lb.keys()), "added", sorted(lb.keys() - la.keys()))
+for n in [n for n in la if n in lb]:
+    if la[n].get_config() != lb[n].get_config():
+        print("config", n)
+    for i, (x, y) in enumerate(zip(la[n].get_weights(), lb[n].get_weights())):
+        if x.shape != y.shape:
+            print("weight", n, i, x.shape, y.shape)
+        elif not np.array_equal(x, y):
+            print("weight", n, i, np.abs(x - y).max())
+"""
 
 
 def ensure_model(name, out):
@@ -115,25 +137,47 @@ def ensure_nasnet(out):
     subprocess.run([PY, "-c", KERAS_NASNET, str(out)], check=True, env=KERAS_ENV)
 
 
-def run_timed(argv, env=None):
-    """Run argv; return its wall time in seconds."""
+def run_timed(argv, env=None, ok=(0,)):
+    """Run argv; return its wall time in seconds. An exit status not in ok
+    stops the bench (diff exits 1 when the files differ)."""
     t0 = time.perf_counter()
     p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     dt = time.perf_counter() - t0
-    if p.returncode != 0:
+    if p.returncode not in ok:
         raise SystemExit("command failed (%d): %s\n%s" % (p.returncode, " ".join(map(str, argv)),
                                                          p.stderr.decode(errors="replace")[-2000:]))
     return dt
 
 
-def peak_rss(argv, env=None):
+def peak_rss(argv, env=None, ok=(0,)):
     """Run argv under GNU time; return its peak RSS in MiB. The RSS is the
     command's own (wait4's rusage would also count the memory of the Python
     process it was forked from). It is a run of its own: time's fork and
     exec would add a few ms to the wall time of a short command."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        run_timed(["/usr/bin/time", "-f", "%M", "-o", tf.name, *argv], env)
+        run_timed(["/usr/bin/time", "-f", "%M", "-o", tf.name, *argv], env, ok)
         return int(tf.read().strip().splitlines()[-1]) / 1024.0
+
+
+# transfer-weights and diff take two models: ResNet50 and its 2-class head.
+PAIR = "ResNet50 → 2-class head"
+
+
+def pair_jobs(ms, dd, resnet, head, out):
+    """The rows of transfer-weights (FROM ResNet50, TO its 2-class head, as
+    one fine-tunes a new head from pretrained weights) and of diff (ResNet50
+    against the head); cp and dd copy TO, the file transfer-weights rewrites.
+    Group "diff" has no cp ratio and may exit 1 (the files differ)."""
+    return [
+        (PAIR, "cp", ["cp", head, out], "cp"),
+        (PAIR, "cp + fsync (dd conv=fsync)", dd(head, out), "sync"),
+        (PAIR, "modelsurg transfer-weights", ms("transfer-weights", resnet, head, "-o", out), "ms"),
+        (PAIR, "modelsurg diff", ms("diff", resnet, head), "diff"),
+        (PAIR, "Keras 3: load_model(TO) + load_weights(FROM, by_name=True, skip_mismatch=True) + save",
+         [PY, "-c", KERAS_TRANSFER, resnet, head, out], "keras"),
+        (PAIR, "Keras 3: load_model both + get_config and np.array_equal per layer",
+         [PY, "-c", KERAS_DIFF, resnet, head], "keras"),
+    ]
 
 
 def main():
@@ -141,7 +185,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--keras-rounds", type=int, default=3, help="rounds for the (slow) Keras scripts")
     ap.add_argument("--readme", help="update the table in this README")
-    ap.add_argument("--only", help="run only the rows whose model contains this text (e.g. .keras)")
+    ap.add_argument("--only", help="run only the rows whose model contains this text (e.g. .keras, 2-class)")
     a = ap.parse_args()
 
     resnet = APPS / "resnet50.h5"
@@ -159,6 +203,7 @@ def main():
     out = tmp / "out.h5"
     outk = tmp / "out.keras"
     svg, png = tmp / "out.svg", tmp / "out.png"
+    head = tmp / "resnet50_head2.h5"
 
     def ms(*args):
         return [str(BIN), *map(str, args), "--force"] if "-o" in args else [str(BIN), *map(str, args)]
@@ -213,7 +258,9 @@ def main():
         ("VGG16 (top) .keras", "modelsurg strip", ms("strip", vgg_k, "-o", outk), "ms"),
         ("VGG16 (top) .keras", "modelsurg replace-head --classes 2", ms("replace-head", vgg_k, "--classes", "2", "-o", outk), "ms"),
         ("VGG16 (top) .keras", "modelsurg summary", ms("summary", vgg_k), "ms"),
+        *pair_jobs(ms, dd, resnet, head, out),
     ]
+    run_timed(ms("replace-head", resnet, "--classes", "2", "-o", head))
     if a.only:
         jobs = [j for j in jobs if a.only in j[0]]
     results = {i: [] for i in range(len(jobs))}
@@ -223,13 +270,14 @@ def main():
             if group == "keras" and r >= a.keras_rounds:
                 continue
             env = KERAS_ENV if group == "keras" else None
+            ok = (0, 1) if group == "diff" else (0,)
             argv = [str(x) for x in argv]
             if r == 0:
-                rss[i] = peak_rss(argv, env)
+                rss[i] = peak_rss(argv, env, ok)
                 for o in (out, outk):
                     if o.exists():
                         o.unlink()
-            results[i].append(run_timed(argv, env))
+            results[i].append(run_timed(argv, env, ok))
             for o in (out, outk):
                 if o.exists():
                     o.unlink()
@@ -240,7 +288,7 @@ def main():
     cp_time = {model: med[i][0] for i, (model, label, _, g) in enumerate(jobs) if g == "cp"}
     sync_time = {model: med[i][0] for i, (model, label, _, g) in enumerate(jobs) if g == "sync"}
     ms_time = {(model, label.split(":")[0].replace("modelsurg ", "").split()[0]): med[i][0]
-               for i, (model, label, _, g) in enumerate(jobs) if g == "ms"}
+               for i, (model, label, _, g) in enumerate(jobs) if g in ("ms", "diff")}
 
     def keras_vs(model, label):
         if "summary" in label:
@@ -255,6 +303,10 @@ def main():
             return ms_time.get((model, "rename"))
         if "layer.trainable" in label:
             return ms_time.get((model, "freeze"))
+        if "load_weights" in label:
+            return ms_time.get((model, "transfer-weights"))
+        if "np.array_equal" in label:
+            return ms_time.get((model, "diff"))
         return None
 
     lines = [

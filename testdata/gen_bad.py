@@ -329,6 +329,15 @@ def _(dst):
         replace_dataset(f["model_weights/conv/sequential_cnn/conv"], "bias", np.array([b"w", b"x", b"y", b"z"]))
 
 
+@case("weight_bfloat16.h5", 'k3/sequential_cnn.h5: the bias of Conv2D "conv" stored as 2-byte opaque values, as Keras 3 writes bfloat16 to .h5 (neither Keras loads it back)')
+def _(dst):
+    copy("k3/sequential_cnn.h5", dst)
+    with h5py.File(dst, "r+") as f:
+        g = f["model_weights/conv/sequential_cnn/conv"]
+        half = (g["bias"][()].astype("<f4").view("<u4") >> 16).astype("<u2")
+        replace_dataset(g, "bias", half.view("V2"))
+
+
 @case("weight_names_not_strings.h5", 'k2/sequential_cnn.h5: the weight_names of "dense" are integers')
 def _(dst):
     copy("k2/sequential_cnn.h5", dst)
@@ -546,6 +555,21 @@ def _(dst):
 def _(dst):
     write_zip(dst, keras_members())
     patch_sizes(dst, "config.json", 0x80000000)
+
+
+@case("keras_opaque.keras", 'k3/sequential_cnn.keras whose variable layers/conv2d/vars/1 is 2-byte opaque values without the "dtype": "bfloat16" attribute Keras 3 reads them by')
+def _(dst):
+    out = []
+    for name, data in keras_members():
+        if name == "model.weights.h5":
+            buf = io.BytesIO(data)
+            with h5py.File(buf, "r+") as f:
+                g = f["layers/conv2d/vars"]
+                half = (g["1"][()].astype("<f4").view("<u4") >> 16).astype("<u2")
+                replace_dataset(g, "1", half.view("V2"))
+            data = buf.getvalue()
+        out.append((name, data))
+    write_zip(dst, out)
 
 
 @case("keras_sharded.keras", "config.json and metadata.json with sharded weights: model.weights.json and one shard")

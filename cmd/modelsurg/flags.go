@@ -82,6 +82,9 @@ var flags = map[string]string{
 	"Sanitize": "--sanitize",
 	"Until":    "--until",
 	"Layers":   "--layers",
+	"DType":    "--dtype",
+	"Policy":   "--policy",
+	"All":      "--all",
 }
 
 func flagName(field string) string {

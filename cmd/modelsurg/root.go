@@ -56,7 +56,7 @@ weight bit-identical. It never executes anything stored in a file.`,
 	root.AddCommand(newStripCmd(), newSummaryCmd(), newReshapeCmd(), newReplaceHeadCmd())
 	root.AddCommand(newPlotCmd())
 	root.AddCommand(newExtractCmd(), newRenameCmd(), newFreezeCmd())
-	root.AddCommand(newDiffCmd(), newTransferCmd())
+	root.AddCommand(newDiffCmd(), newTransferCmd(), newCastCmd())
 	root.AddCommand(newCheckCmd())
 	root.InitDefaultCompletionCmd()
 	usageArgs(root)

@@ -40,18 +40,25 @@ type layer struct {
 func FromModel(label string, m *model.Model) Side {
 	s := Side{Label: label, m: m}
 	s.info = Info{Name: m.Name, Class: m.Class, Dialect: m.Dialect.String()}
-	var add func(m *model.Model, prefix string)
-	add = func(m *model.Model, prefix string) {
+	// A nested model's weights are compared once, where the file saves
+	// them: under the nested layer (a .keras reader binds them to its
+	// layers as well).
+	var add func(m *model.Model, prefix string, held bool)
+	add = func(m *model.Model, prefix string, held bool) {
 		order := m.Order()
 		for _, l := range order {
 			p := prefix + l.Name
-			s.layers = append(s.layers, &layer{path: p, parent: strings.TrimSuffix(prefix, "/"), class: l.Class, cfg: l.Config, weights: l.Weights})
+			ws := l.Weights
+			if held {
+				ws = nil
+			}
+			s.layers = append(s.layers, &layer{path: p, parent: strings.TrimSuffix(prefix, "/"), class: l.Class, cfg: l.Config, weights: ws})
 			if l.Sub != nil {
-				add(l.Sub, p+"/")
+				add(l.Sub, p+"/", held || len(l.Weights) > 0)
 			}
 		}
 	}
-	add(m, "")
+	add(m, "", false)
 	s.count()
 	return s
 }

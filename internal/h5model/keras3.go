@@ -383,10 +383,14 @@ func (r *k3reader) vars(path, rel, scope string) ([]*model.Weight, error) {
 		if !ok[i] {
 			return nil, fmt.Errorf("%s holds %d objects but no dataset %q", vpath, len(names), n)
 		}
+		bf16 := infos[i].size == 2 && infos[i].dtype == "opaque" && isBFloat16(g, n)
+		if bf16 {
+			infos[i].dtype = "bfloat16"
+		}
 		if !isNumeric(infos[i].dtype) {
 			return nil, fmt.Errorf("variable %s/%s holds %s values, not numbers", vpath, n, infos[i].dtype)
 		}
-		w := &model.Weight{Name: rel + "vars/" + n, Shape: infos[i].shape, DType: infos[i].dtype, Src: &src{file: r.f, group: vpath, path: n, n: size(infos[i].shape)}}
+		w := &model.Weight{Name: rel + "vars/" + n, Shape: infos[i].shape, DType: infos[i].dtype, Src: &src{file: r.f, group: vpath, path: n, n: size(infos[i].shape), bf16: bf16}}
 		r.f.keras3.rel[w] = rel + "vars/" + n
 		r.f.keras3.scope[w] = scope
 		ws[i] = w

@@ -193,14 +193,7 @@ func (w *k3writer) weight(g hid, name string, wt *model.Weight) error {
 	case nil:
 		return fmt.Errorf("no values")
 	default:
-		data, err := s.Float32()
-		if err != nil {
-			return err
-		}
-		if int64(len(data)) != wt.Size() {
-			return fmt.Errorf("%d values for shape %v", len(data), wt.Shape)
-		}
-		return writeFloat32(g, name, wt.Shape, data)
+		return writeValues(g, name, wt)
 	}
 }
 

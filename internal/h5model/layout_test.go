@@ -105,7 +105,7 @@ func writeSlashFile(t *testing.T, p string) {
 		must(err)
 		must(writeList(g, "weight_names", l.weights))
 		for i, w := range l.weights {
-			must(writeFloat32(g, w, []int{2, 3}, []float32{1, 2, 3, 4, 5, float32(i)}))
+			must(writeValues(g, w, &model.Weight{Name: w, Shape: []int{2, 3}, Src: model.Values{1, 2, 3, 4, 5, float32(i)}}))
 		}
 		closeGroup(g)
 	}

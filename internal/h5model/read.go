@@ -57,6 +57,9 @@ type src struct {
 	group string // layer group under the weights root
 	path  string // dataset path relative to the group
 	n     int64  // number of values
+	// bf16 marks a bfloat16 variable of a .keras file: 2-byte opaque
+	// values, the upper halves of float32s, which HDF5 cannot convert.
+	bf16 bool
 }
 
 // Float32 reads the dataset's values.
@@ -68,6 +71,9 @@ func (s *src) Float32() ([]float32, error) {
 		return nil, err
 	}
 	defer closeGroup(g)
+	if s.bf16 {
+		return readBFloat16(g, s.path, s.n)
+	}
 	return readFloat32(g, s.path, s.n)
 }
 
@@ -376,7 +382,7 @@ func (f *File) readGroup(wg hid, name string) ([]*model.Weight, error) {
 // isNumeric accepts the dtypes Keras saves weights in: floats, and the
 // integers of counters and seeds (Normalization's count is int64).
 func isNumeric(dtype string) bool {
-	return strings.HasPrefix(dtype, "float") || strings.HasPrefix(dtype, "int") || strings.HasPrefix(dtype, "uint")
+	return dtype == "bfloat16" || strings.HasPrefix(dtype, "float") || strings.HasPrefix(dtype, "int") || strings.HasPrefix(dtype, "uint")
 }
 
 // layerGroup opens the weights group of a layer; closeGroup closes it.

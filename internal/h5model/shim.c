@@ -414,21 +414,48 @@ int ms_dataset_read_f32(hid_t loc, const char *path, float *buf, long long n) {
 	return rc;
 }
 
-int ms_dataset_write_f32(hid_t loc, const char *path, int ndims, const long long *dims, const float *data) {
+// write_type is the file and memory datatype of a weight written with
+// kind MS_F32, MS_F16 (the IEEE half type h5py writes for numpy.float16)
+// or MS_BF16 (a 2-byte opaque type, as h5py writes ml_dtypes.bfloat16).
+static hid_t write_type(int kind) {
+	hid_t t = -1;
+	switch (kind) {
+	case MS_F32:
+		return H5Tcopy(H5T_IEEE_F32LE);
+	case MS_F16:
+		t = H5Tcopy(H5T_IEEE_F32LE);
+		if (t < 0 || H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 || H5Tset_size(t, 2) < 0 || H5Tset_ebias(t, 15) < 0) break;
+		return t;
+	case MS_BF16:
+		return H5Tcreate(H5T_OPAQUE, 2);
+	}
+	if (t >= 0) H5Tclose(t);
+	return -1;
+}
+
+// ms_dataset_write writes a weight's values: float32 values converted by
+// HDF5 for MS_F32, the stored 2-byte values as they are for the others.
+// A bfloat16 weight gets the "dtype" attribute Keras 3 reads it by.
+int ms_dataset_write(hid_t loc, const char *path, int ndims, const long long *dims, int kind, const void *data) {
 	hsize_t hd[H5S_MAX_RANK];
 	if (ndims < 0 || ndims > H5S_MAX_RANK) return -1;
 	for (int i = 0; i < ndims; i++) hd[i] = (hsize_t)dims[i];
+	hid_t ft = write_type(kind);
+	if (ft < 0) return -1;
+	hid_t mt = kind == MS_F32 ? H5T_NATIVE_FLOAT : ft;
 	hid_t sp = ndims == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(ndims, hd, NULL);
 	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
 	H5Pset_obj_track_times(dcpl, 0);
-	hid_t d = plists() ? H5Dcreate2(loc, path, H5T_IEEE_F32LE, sp, lcpl, dcpl, H5P_DEFAULT) : -1;
+	hid_t d = plists() ? H5Dcreate2(loc, path, ft, sp, lcpl, dcpl, H5P_DEFAULT) : -1;
 	int rc = -1;
 	if (d >= 0) {
-		rc = H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0;
+		rc = H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0;
+		if (rc == 0 && kind == MS_BF16) rc = ms_attr_write_str(d, "dtype", "bfloat16", 8, 1);
 		H5Dclose(d);
 	}
 	H5Pclose(dcpl);
 	H5Sclose(sp);
+	H5Tclose(ft);
 	return rc;
 }
 

@@ -7,11 +7,15 @@ package h5model
 import "C"
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"unsafe"
+
+	"github.com/modelsurg/modelsurg/internal/model"
+	"github.com/modelsurg/modelsurg/internal/numeric"
 )
 
 // enter pins the goroutine to its thread and silences HDF5's error printing
@@ -252,6 +256,8 @@ func dtypeName(cls, size int, signed bool) string {
 		return fmt.Sprintf("uint%d", size*8)
 	case C.H5T_STRING:
 		return "string"
+	case C.H5T_OPAQUE:
+		return "opaque"
 	}
 	return fmt.Sprintf("class%d", cls)
 }
@@ -266,20 +272,48 @@ func readFloat32(loc hid, path string, n int64) ([]float32, error) {
 	return buf[:n], nil
 }
 
-func writeFloat32(loc hid, path string, shape []int, data []float32) error {
+// writeValues writes a weight that holds its values (not a dataset to copy)
+// as dataset path under loc, stored in the weight's dtype: float32, or
+// float16 / bfloat16 for values already rounded to it (surgery.Cast).
+func writeValues(loc hid, path string, w *model.Weight) error {
+	data, err := w.Src.Float32()
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) != w.Size() {
+		return fmt.Errorf("%d values for shape %v", len(data), w.Shape)
+	}
 	p, free := cstr(path)
 	defer free()
-	dims := make([]C.longlong, max(len(shape), 1))
-	for i, d := range shape {
+	dims := make([]C.longlong, max(len(w.Shape), 1))
+	for i, d := range w.Shape {
 		dims[i] = C.longlong(d)
-	}
-	buf := data
-	if len(buf) == 0 {
-		buf = []float32{0}
 	}
 	// Go memory holding no Go pointers may be passed to C: no copy of a
 	// head that may be hundreds of MB.
-	if C.ms_dataset_write_f32(loc, p, C.int(len(shape)), &dims[0], (*C.float)(unsafe.Pointer(&buf[0]))) < 0 {
+	var buf unsafe.Pointer
+	kind := C.int(C.MS_F32)
+	switch w.DType {
+	case "", "float32":
+		if len(data) == 0 {
+			data = []float32{0}
+		}
+		buf = unsafe.Pointer(&data[0])
+	case "float16", "bfloat16":
+		half := make([]uint16, max(len(data), 1))
+		kind = C.MS_F16
+		round := numeric.Float16
+		if w.DType == "bfloat16" {
+			kind, round = C.MS_BF16, numeric.BFloat16
+		}
+		for i, v := range data {
+			half[i] = round(v)
+		}
+		buf = unsafe.Pointer(&half[0])
+	default:
+		return fmt.Errorf("modelsurg writes float32, float16 and bfloat16 values, not %s", w.DType)
+	}
+	if C.ms_dataset_write(loc, p, C.int(len(w.Shape)), &dims[0], kind, buf) < 0 {
 		return fmt.Errorf("cannot write dataset %q", path)
 	}
 	return nil
@@ -390,6 +424,34 @@ func cloneDataset(src hid, sname string, dst hid, dname string) (res int, soff, 
 // fileFD returns the descriptor HDF5 reads obj's file through, or -1 when
 // that file is not one POSIX file (another HDF5 driver).
 func fileFD(obj hid) int { return int(C.ms_file_fd(obj)) }
+
+// isBFloat16 reports the "dtype": "bfloat16" attribute Keras 3 marks its
+// bfloat16 variables with.
+func isBFloat16(loc hid, path string) bool {
+	o, err := openObject(loc, path)
+	if err != nil {
+		return false
+	}
+	defer C.ms_obj_close(o)
+	v, _, err := readStrings(o, "dtype")
+	return err == nil && len(v) == 1 && v[0] == "bfloat16"
+}
+
+// readBFloat16 reads n bfloat16 values, widened to float32 exactly.
+func readBFloat16(loc hid, path string, n int64) ([]float32, error) {
+	raw, err := readRaw(loc, path)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(raw)) != 2*n {
+		return nil, fmt.Errorf("dataset %q: %d bytes for %d bfloat16 values", path, len(raw), n)
+	}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16)
+	}
+	return out, nil
+}
 
 // readRaw reads a dataset's bytes as stored, in its own file datatype.
 func readRaw(loc hid, path string) ([]byte, error) {

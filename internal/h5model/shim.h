@@ -35,7 +35,8 @@ int ms_file_fd(hid_t obj);
 void ms_datasets_info(hid_t loc, const char **names, int n, long long *dims, int maxdims, int *ndims, int *cls, int *size, int *sign, int *rc);
 int ms_dataset_read_f32(hid_t loc, const char *path, float *buf, long long n);
 int ms_dataset_read_raw(hid_t loc, const char *path, void *buf, long long n);
-int ms_dataset_write_f32(hid_t loc, const char *path, int ndims, const long long *dims, const float *data);
+enum { MS_F32, MS_F16, MS_BF16 };
+int ms_dataset_write(hid_t loc, const char *path, int ndims, const long long *dims, int kind, const void *data);
 // vfd.c: HDF5 files inside another file (a stored zip member).
 hid_t ms_span_driver(void);
 hid_t ms_file_open_span(const char *path, long long off, long long size);

@@ -55,7 +55,7 @@ import (
 // memory whatever the weight's size.
 func ReadRows(w *model.Weight, row, rows int, dst []float64) error {
 	s, ok := w.Src.(*src)
-	if !ok {
+	if !ok || s.bf16 {
 		if w.Src == nil {
 			return fmt.Errorf("weight %q has no values", w.Name)
 		}

@@ -400,15 +400,8 @@ func writeGroup(dst hid, c *copier, name string, ws []*model.Weight) error {
 		case nil:
 			return fmt.Errorf("weight %q has no values", w.Name)
 		default:
-			data, err := s.Float32()
-			if err != nil {
+			if err := writeValues(g, w.Name, w); err != nil {
 				return fmt.Errorf("weight %q: %w", w.Name, err)
-			}
-			if int64(len(data)) != w.Size() {
-				return fmt.Errorf("weight %q: %d values for shape %v", w.Name, len(data), w.Shape)
-			}
-			if err := writeFloat32(g, w.Name, w.Shape, data); err != nil {
-				return err
 			}
 		}
 	}

@@ -1,6 +1,10 @@
 package model
 
-import "github.com/modelsurg/modelsurg/internal/jsonx"
+import (
+	"strings"
+
+	"github.com/modelsurg/modelsurg/internal/jsonx"
+)
 
 // Config values surgery reads and writes, typed: the JSON stays here.
 
@@ -137,4 +141,66 @@ func (l *Layer) DTypePolicy() string {
 		return name
 	}
 	return "?"
+}
+
+// SetDTypePolicy sets l's dtype policy to name (e.g. "float16",
+// "mixed_float16") in the form d's Keras writes it: tf-keras a string for
+// a plain dtype and a Policy object for a mixed one, Keras 3 always a
+// DTypePolicy object.
+func (l *Layer) SetDTypePolicy(name string, d Dialect) {
+	l.Config.Set("dtype", PolicyValue(name, d))
+}
+
+// PolicyValue is the "dtype" value of a policy as d's Keras writes it.
+func PolicyValue(name string, d Dialect) *jsonx.Value {
+	module, class := "keras", "DTypePolicy"
+	if d != Keras3 {
+		if !strings.HasPrefix(name, "mixed_") {
+			return jsonx.Str(name)
+		}
+		module, class = "keras.mixed_precision", "Policy"
+	}
+	cfg := jsonx.NewObject()
+	cfg.Obj.Set("name", jsonx.Str(name))
+	v := jsonx.NewObject()
+	v.Obj.Set("module", jsonx.Str(module))
+	v.Obj.Set("class_name", jsonx.Str(class))
+	v.Obj.Set("config", cfg)
+	v.Obj.Set("registered_name", jsonx.NullV())
+	return v
+}
+
+// SetWrappedDTypePolicy sets the dtype policy of the layer configs inside
+// l's config (a wrapper's "layer", an RNN's "cell") that write a dtype:
+// Keras builds their weights in their own policy. Nested models are the
+// caller's. A config is a layer's when it has "name", "trainable" and
+// "dtype" (an old initializer's config has a "dtype" of its own).
+func SetWrappedDTypePolicy(l *Layer, name string, d Dialect) {
+	if l.Sub != nil || l.Config == nil {
+		return
+	}
+	for _, k := range l.Config.Keys {
+		setInnerPolicy(l.Config.Get(k), name, d, 0)
+	}
+}
+
+func setInnerPolicy(x *jsonx.Value, name string, d Dialect, depth int) {
+	if x == nil || depth > maxNesting {
+		return
+	}
+	switch x.Kind {
+	case jsonx.Array:
+		for _, e := range x.Elems {
+			setInnerPolicy(e, name, d, depth+1)
+		}
+	case jsonx.Object:
+		if cfg := x.Obj.Object("config"); cfg != nil && x.Obj.Has("class_name") && cfg.Has("dtype") && cfg.Has("trainable") && cfg.Has("name") {
+			cfg.Set("dtype", PolicyValue(name, d))
+		}
+		for _, k := range x.Obj.Keys {
+			if k != "dtype" {
+				setInnerPolicy(x.Obj.Get(k), name, d, depth+1)
+			}
+		}
+	}
 }

@@ -220,6 +220,19 @@ func refOf(v *jsonx.Value) (Ref, bool) {
 	return Ref{Layer: v.Elems[0].Str, Node: int(n), Tensor: int(t)}, true
 }
 
+// ConstantFirst reports a Keras 2 call whose first argument is a constant
+// (["_CONSTANT_VALUE", -1, 3.0, {...}], tf-keras's form of 3.0 - x).
+func (n *Node) ConstantFirst() bool {
+	if n.raw == nil || n.raw.Kind != jsonx.Array {
+		return false
+	}
+	first := n.raw
+	for !isEntry(first) && first.Kind == jsonx.Array && len(first.Elems) > 0 {
+		first = first.Elems[0]
+	}
+	return isConstant(first)
+}
+
 func isConstant(v *jsonx.Value) bool {
 	return v != nil && v.Kind == jsonx.Array && len(v.Elems) > 0 &&
 		v.Elems[0].Kind == jsonx.String && v.Elems[0].Str == "_CONSTANT_VALUE"
