@@ -9,7 +9,8 @@ and VGG16 with top (~528 MB, one 411 MB tensor), both also as Keras 3's
 native .keras zip (model.save("x.keras")), and NASNetMobile (~770 layers,
 for plot) into .cache/apps/k3/, and ResNet50's 2-class head (modelsurg
 replace-head, in the run's temporary directory) for transfer-weights and
-diff, then runs every command ROUNDS times, interleaved (round 1 of each,
+diff, and casts ResNet50 to float16 (modelsurg cast; its output is half the
+size of the input, which cp and dd copy whole), then runs every command ROUNDS times, interleaved (round 1 of each,
 round 2 of each, ...), and reports the median wall time of each and its peak RSS
 (GNU time's %M, in a first run of its own), and the ratios modelsurg/cp,
 modelsurg/(cp + fsync) and Keras/modelsurg. cp + fsync is `dd conv=fsync`:
@@ -102,6 +103,21 @@ for n in [n for n in la if n in lb]:
         elif not np.array_equal(x, y):
             print("weight", n, i, np.abs(x - y).max())
 """
+KERAS_CAST = """
+import sys, keras
+src, out = sys.argv[1], sys.argv[2]
+m = keras.saving.load_model(src, compile=False)
+cfg = m.get_config()
+for l in cfg["layers"]:
+    if l["class_name"] != "InputLayer":
+        p = "mixed_float16" if l["class_name"] == "BatchNormalization" else "float16"
+        l["config"]["dtype"] = keras.saving.serialize_keras_object(keras.DTypePolicy(p))
+new = keras.Model.from_config(cfg)
+for a, b in zip(m.layers, new.layers):
+    bn = isinstance(a, keras.layers.BatchNormalization)
+    b.set_weights([w if bn else w.astype("float16") for w in a.get_weights()])
+new.save(out)
+"""
 
 
 def ensure_model(name, out):
@@ -180,12 +196,30 @@ def pair_jobs(ms, dd, resnet, head, out):
     ]
 
 
+# cast's rows have their own model label, so that --only float16 picks them.
+CAST = "ResNet50 → float16 (output half the size)"
+
+
+def cast_jobs(ms, dd, resnet, out):
+    """The rows of cast --dtype float16 on ResNet50 and of the Keras 3 script
+    for the same edit (BatchNormalization kept float32 in both). The output
+    is half the size of the input, which cp and dd copy whole."""
+    return [
+        (CAST, "cp", ["cp", resnet, out], "cp"),
+        (CAST, "cp + fsync (dd conv=fsync)", dd(resnet, out), "sync"),
+        (CAST, "modelsurg cast --dtype float16", ms("cast", resnet, "--dtype", "float16", "-o", out), "ms"),
+        (CAST, "Keras 3: load_model + get_config with DTypePolicy float16 (BN mixed_float16)"
+               " + from_config + set_weights(astype float16) + save",
+         [PY, "-c", KERAS_CAST, resnet, out], "keras"),
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--keras-rounds", type=int, default=3, help="rounds for the (slow) Keras scripts")
     ap.add_argument("--readme", help="update the table in this README")
-    ap.add_argument("--only", help="run only the rows whose model contains this text (e.g. .keras, 2-class)")
+    ap.add_argument("--only", help="run only the rows whose model contains this text (e.g. .keras, 2-class, float16)")
     a = ap.parse_args()
 
     resnet = APPS / "resnet50.h5"
@@ -259,6 +293,7 @@ def main():
         ("VGG16 (top) .keras", "modelsurg replace-head --classes 2", ms("replace-head", vgg_k, "--classes", "2", "-o", outk), "ms"),
         ("VGG16 (top) .keras", "modelsurg summary", ms("summary", vgg_k), "ms"),
         *pair_jobs(ms, dd, resnet, head, out),
+        *cast_jobs(ms, dd, resnet, out),
     ]
     run_timed(ms("replace-head", resnet, "--classes", "2", "-o", head))
     if a.only:
@@ -307,6 +342,8 @@ def main():
             return ms_time.get((model, "transfer-weights"))
         if "np.array_equal" in label:
             return ms_time.get((model, "diff"))
+        if "DTypePolicy" in label:
+            return ms_time.get((model, "cast"))
         return None
 
     lines = [

@@ -57,7 +57,7 @@ weight bit-identical. It never executes anything stored in a file.`,
 	root.AddCommand(newPlotCmd())
 	root.AddCommand(newExtractCmd(), newRenameCmd(), newFreezeCmd())
 	root.AddCommand(newDiffCmd(), newTransferCmd(), newCastCmd())
-	root.AddCommand(newCheckCmd())
+	root.AddCommand(newCheckCmd(), newConvertCmd())
 	root.InitDefaultCompletionCmd()
 	usageArgs(root)
 	return root

@@ -53,6 +53,9 @@ type Rule struct {
 	// FixReady reports that it exists (convert is a later task).
 	Fix      string
 	FixReady bool
+	// Differs marks a form that loads but computes differently in the
+	// other Keras (a warning for check; convert refuses it).
+	Differs bool
 	// Layer reports what is wrong with one layer of a model written in
 	// dialect d ("" when nothing); set for per-layer rules.
 	Layer func(l *model.Layer, d model.Dialect) string

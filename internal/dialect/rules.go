@@ -104,10 +104,26 @@ var Rules = []Rule{
 			return ""
 		})},
 	// tf-keras: "Keyword argument not understood: 'quantization_config'"
-	// (Dense, Embedding), "'rms_scaling'" (LayerNormalization).
+	// (Dense, Embedding), "'rms_scaling'" (LayerNormalization), "'use_gate'",
+	// "'sliding_window'" (MultiHeadAttention).
 	{Name: "keras3-config-keys", Keras: model.Keras2, Fix: toKeras2,
-		Classes: []string{"Dense", "EinsumDense", "Embedding", "LayerNormalization", "TimeDistributed", "Bidirectional"},
-		Layer:   wrapped(hasKeys("quantization_config", "rms_scaling"))},
+		Classes: []string{"Dense", "EinsumDense", "Embedding", "LayerNormalization", "TimeDistributed", "Bidirectional", "MultiHeadAttention"},
+		Layer:   wrapped(hasKeys("quantization_config", "rms_scaling", "use_gate", "sliding_window", "flash_attention", "seed"))},
+	// tf-keras: "Keyword argument not understood: 'seed'": Keras 3's
+	// recurrent layers take a dropout seed.
+	{Name: "rnn-seed", Keras: model.Keras2, Fix: toKeras2,
+		Classes: []string{"LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Bidirectional"},
+		Layer:   wrapped(hasKeys("seed"))},
+	// tf-keras: KeyError 'query_shape': its MultiHeadAttention.from_config
+	// reads the build shapes, which Keras 3 does not write.
+	{Name: "mha-query-shape", Keras: model.Keras2, Fix: toKeras2,
+		Classes: []string{"MultiHeadAttention"},
+		Layer: func(l *model.Layer, d model.Dialect) string {
+			if d == model.Keras3 && !l.Config.Has("query_shape") {
+				return "no query_shape / key_shape / value_shape, which tf-keras's MultiHeadAttention.from_config reads"
+			}
+			return ""
+		}},
 	// tf-keras: "GlorotUniform.__init__() got an unexpected keyword argument 'input_axes'".
 	{Name: "initializer-axes", Keras: model.Keras2, Fix: toKeras2,
 		Layer: wrapped(initializerAxes)},
@@ -130,6 +146,19 @@ var Rules = []Rule{
 			}
 			return ""
 		}},
+	// tf-keras's hard_sigmoid is clip(0.2x + 0.5, 0, 1), Keras 3's
+	// relu6(x + 3) / 6 (measured: 0.7 and 0.667 at 1.0): a file loads in the
+	// other Keras and computes differently (ConvLSTM2D's default
+	// recurrent_activation in tf-keras).
+	{Name: "hard-sigmoid", Keras: Any, Severity: Warns, Differs: true,
+		Layer: wrapped(func(c *jsonx.Obj) string {
+			for _, k := range []string{"activation", "recurrent_activation"} {
+				if s, _ := c.String(k); s == "hard_sigmoid" {
+					return k + ` "hard_sigmoid" computes clip(0.2x + 0.5) in tf-keras and relu6(x + 3) / 6 in Keras 3: the other Keras computes differently`
+				}
+			}
+			return ""
+		})},
 	// A class modelsurg does not know may be a custom one that the user
 	// registers before loading: the verdict cannot be known.
 	{Name: "unknown-class", Keras: Any, Severity: Unknown,

@@ -10,7 +10,7 @@ import (
 // model_config config.json without compile_config (after a surgery, also
 // without the build_configs, which give the old shapes). compile_config
 // is not converted to a training_config: it is dropped.
-func saveFromKeras3(tmp string, src *File, m *model.Model) error {
+func saveFromKeras3(tmp string, src *File, m *model.Model, opt SaveOptions) error {
 	cfg := src.keras3.config
 	if m != src.Model {
 		cfg = model.Marshal(m)
@@ -21,6 +21,9 @@ func saveFromKeras3(tmp string, src *File, m *model.Model) error {
 	}
 	return withCopier(tmp, func(out hid, c *copier) error {
 		version := src.keras3.kerasVersion
+		if opt.KerasVersion != "" {
+			version = opt.KerasVersion
+		}
 		if version == "" {
 			version = "3"
 		}

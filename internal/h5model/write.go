@@ -15,6 +15,9 @@ type SaveOptions struct {
 	DropTrainingConfig bool
 	// Force allows replacing an existing output file.
 	Force bool
+	// KerasVersion, when set, is the keras_version written (a converted
+	// model's target Keras); else the source's is kept.
+	KerasVersion string
 }
 
 // headerLimit is Keras's HDF5_OBJECT_HEADER_LIMIT: list attributes larger
@@ -32,7 +35,7 @@ func Save(path string, src *File, m *model.Model, opt SaveOptions) error {
 	defer leave()
 	return writeAtomic(path, src.Path, opt.Force, func(tmp string) error {
 		if src.keras3 != nil {
-			return saveFromKeras3(tmp, src, m)
+			return saveFromKeras3(tmp, src, m, opt)
 		}
 		return save(tmp, src, m, opt)
 	})
@@ -133,6 +136,10 @@ func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) e
 				return err
 			}
 		case n == "training_config" && opt.DropTrainingConfig:
+		case n == "keras_version" && opt.KerasVersion != "":
+			if err := writeStr(out, n, opt.KerasVersion, true); err != nil {
+				return err
+			}
 		case src.weightsRoot == "" && isListAttr(n, "layer_names"):
 			// rewritten below
 		default:

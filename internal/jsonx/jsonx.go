@@ -476,6 +476,13 @@ func (o *Obj) Set(k string, v *Value) {
 	o.Vals = append(o.Vals, v)
 }
 
+// Rename gives key old the name new, in its place; nothing if old is absent.
+func (o *Obj) Rename(old, new string) {
+	if i := o.index(old); i >= 0 {
+		o.Keys[i] = new
+	}
+}
+
 // Delete removes key k if present.
 func (o *Obj) Delete(k string) {
 	if i := o.index(k); i >= 0 {

@@ -204,3 +204,13 @@ func setInnerPolicy(x *jsonx.Value, name string, d Dialect, depth int) {
 		}
 	}
 }
+
+// SetModule writes the "module" and a null "registered_name" that Keras 3
+// writes in a layer's entry: Keras 3 then reads the layer with its own
+// deserializer instead of its legacy one.
+func (l *Layer) SetModule(module string) {
+	l.entry.Set("module", jsonx.Str(module))
+	if !l.entry.Has("registered_name") {
+		l.entry.Set("registered_name", jsonx.NullV())
+	}
+}

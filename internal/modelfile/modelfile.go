@@ -86,6 +86,9 @@ func kerasParts(src *h5model.File, m *model.Model, opt h5model.SaveOptions) (met
 	if !src.IsKeras3() {
 		version = src.KerasVersion
 	}
+	if opt.KerasVersion != "" {
+		version = opt.KerasVersion
+	}
 	if m.Dialect != model.Keras3 || !strings.HasPrefix(version, "3") && version != "" {
 		return nil, nil, errors.New("a Keras 2 model cannot be saved as .keras (Keras 3's format); write an .h5 file")
 	}

@@ -1,0 +1,143 @@
+"""`modelsurg convert` against both Kerases (the oracle).
+
+Every Keras 2 fixture (tf_keras 2.21) and generated application is
+converted --to keras3, into .h5 and into .keras, and every Keras 3 fixture
+(keras 3.15) --to keras2 into .h5. Each output must:
+- load in the target Keras (load_model, compile=False; safe_mode=False for
+  the Lambda fixtures, whose bytecode both Kerases run);
+- hold, layer by layer, the source's weights bit for bit (a layer renamed
+  by the slash-in-names rule under its new name);
+- predict what the source predicts in its own Keras, on the seeded batch
+  (an input named *mask* given 0 or 1: tf_keras and Keras 3 read other
+  attention-mask values differently): within 1e-6 (max abs
+  difference; the two Kerases' kernels for the same op may round
+  differently), bit for bit where they agree;
+- be judged "loads" by modelsurg check for the target.
+A source convert refuses (a layer no rule rewrites) must exit 1 naming the
+layer and write nothing: REFUSED lists them with the reason.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_report
+from conftest import TESTDATA, batch_for, run_modelsurg
+from test_verbs import app_path
+
+MAX_DIFF = 1e-6
+
+# Sources convert refuses, with the layer its error names.
+REFUSED = {
+    ("k2", "tfops"): 'layer "tf.__operators__.add": a TensorFlow op layer',
+    ("k2", "tfops_multi"): 'layer "tf.split": a TensorFlow op layer',
+    ("k3", "keras3_ops"): 'layer "add_const" (Add): a call whose first argument is not tensors',
+    ("k3", "lambda"): 'layer "affine_lambda": a Keras 3 Lambda (no function_type)',
+    ("k2", "rnn_wrappers"): 'recurrent_activation "hard_sigmoid" computes clip(0.2x + 0.5) in tf-keras',
+}
+
+
+def sources():
+    out = []
+    for d in ("k2", "k3"):
+        for p in sorted((TESTDATA / d).glob("*.h5")):
+            if keras_report.is_weights_only(str(p)) or p.stem == "keras3_unloadable":
+                continue
+            out.append((d, p.stem, ".h5"))
+            if (TESTDATA / d / (p.stem + ".keras")).exists():
+                out.append((d, p.stem, ".keras"))
+    return out
+
+
+def load(path, k):
+    K = keras_report.keras_module(k)
+    kw = {"compile": False}
+    if k == "3":
+        kw["safe_mode"] = False
+    return K.models.load_model(path, **kw)
+
+
+def run(model, xs):
+    return [np.asarray(y) for y in tf.nest.flatten(model(xs, training=False))]
+
+
+def leaves(model, prefix=""):
+    out = []
+    for l in model.layers:
+        if hasattr(l, "layers") and l.__class__.__name__ in ("Functional", "Sequential", "Model"):
+            out += leaves(l, prefix + l.name + "/")
+        else:
+            out.append((prefix + l.name, l))
+    return out
+
+
+def renames(stderr):
+    out = {}
+    for line in stderr.splitlines():
+        if line.startswith('modelsurg: renamed "'):
+            old, new = line[len("modelsurg: renamed "):].split(" -> ")
+            out[json.loads(old)] = json.loads(new)
+    return out
+
+
+def check_converted(src, src_k, out, dst_k, renamed):
+    m, got = load(src, src_k), load(out, dst_k)
+    have = dict(leaves(got))
+    for path, sl in leaves(m):
+        parts = [renamed.get(p, p) for p in path.split("/")] if "/" not in sl.name else [renamed.get(sl.name, sl.name)]
+        gl = have["/".join(parts)] if "/" not in sl.name else dict((l.name, l) for _, l in leaves(got))[parts[0]]
+        sw, gw = sl.get_weights(), gl.get_weights()
+        assert len(sw) == len(gw), "%s: %d weights, want %d" % (path, len(gw), len(sw))
+        for a, b in zip(gw, sw):
+            assert a.shape == b.shape and a.tobytes() == b.tobytes(), "%s: a weight differs" % path
+    x = batch_for(m)
+    for i, t in enumerate(m.inputs):
+        if "mask" in t.name:
+            x[i] = (x[i] > 0).astype("float32")  # an attention mask is 0 or 1
+    for a, b in zip(run(got, x), run(m, x)):
+        assert a.shape == b.shape
+        diff = float(np.max(np.abs(a.astype("float64") - b.astype("float64")))) if a.size else 0.0
+        assert diff <= MAX_DIFF, "predictions differ by %g" % diff
+    check = json.loads(run_modelsurg("check", out, "--format", "json").stdout)
+    assert check["keras" + dst_k]["verdict"] == "loads", check
+
+
+def cases():
+    out = []
+    for d, name, src_ext in sources():
+        for ext in ([".h5", ".keras"] if d == "k2" else [".h5"]):  # Keras 2 reads no .keras archives
+            out.append((d, name, src_ext, ext))
+    return out
+
+
+@pytest.mark.parametrize("dialect,name,src_ext,ext", cases(), ids=["%s/%s%s->%s" % c for c in cases()])
+def test_convert_fixture(dialect, name, src_ext, ext, tmp_path):
+    to = "keras3" if dialect == "k2" else "keras2"
+    src = str(TESTDATA / dialect / (name + src_ext))
+    out = str(tmp_path / ("out" + ext))
+    p = run_modelsurg("convert", src, "--to", to, "-o", out)
+    if (dialect, name) in REFUSED:
+        assert p.returncode == 1 and REFUSED[(dialect, name)] in p.stderr.decode(), p.stderr.decode()
+        assert not os.path.exists(out)
+        return
+    assert p.returncode == 0, p.stderr.decode()
+    check_converted(src, dialect[1], out, to[-1], renames(p.stderr.decode()))
+
+
+APPS = ["resnet50", "mobilenetv2", "densenet121", "efficientnetb0", "inceptionv3"]
+
+
+APP_CASES = [("k2", a, ".keras") for a in APPS] + [("k2", "vgg16", ".h5"), ("k3", "resnet50", ".h5"), ("k3", "mobilenetv2", ".h5"), ("k3", "densenet121", ".h5")]
+
+
+@pytest.mark.parametrize("dialect,app,ext", APP_CASES, ids=["%s/%s%s" % c for c in APP_CASES])
+def test_convert_app(request, dialect, app, ext, tmp_path):
+    src = app_path(request, dialect, app)
+    out = str(tmp_path / ("out" + ext))
+    to = "keras3" if dialect == "k2" else "keras2"
+    p = run_modelsurg("convert", src, "--to", to, "-o", out)
+    assert p.returncode == 0, p.stderr.decode()
+    check_converted(src, dialect[1], out, to[-1], renames(p.stderr.decode()))
