@@ -10,7 +10,9 @@ native .keras zip (model.save("x.keras")), and NASNetMobile (~770 layers,
 for plot) into .cache/apps/k3/, and ResNet50's 2-class head (modelsurg
 replace-head, in the run's temporary directory) for transfer-weights and
 diff, and casts ResNet50 to float16 (modelsurg cast; its output is half the
-size of the input, which cp and dd copy whole), then runs every command ROUNDS times, interleaved (round 1 of each,
+size of the input, which cp and dd copy whole), and converts Keras 2
+(tf_keras, into .cache/apps/k2/) ResNet50 and EfficientNetB0 to Keras 3's
+.keras (modelsurg convert), then runs every command ROUNDS times, interleaved (round 1 of each,
 round 2 of each, ...), and reports the median wall time of each and its peak RSS
 (GNU time's %M, in a first run of its own), and the ratios modelsurg/cp,
 modelsurg/(cp + fsync) and Keras/modelsurg. cp + fsync is `dd conv=fsync`:
@@ -34,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = REPO / "bin" / "modelsurg"
 PY = sys.executable
 APPS = REPO / ".cache" / "apps" / "k3"
+APPS_K2 = REPO / ".cache" / "apps" / "k2"
 
 KERAS_ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
 
@@ -118,13 +121,25 @@ for a, b in zip(m.layers, new.layers):
     b.set_weights([w if bn else w.astype("float16") for w in a.get_weights()])
 new.save(out)
 """
+# Without modelsurg, a Keras 2 file reaches Keras 3 by rebuilding the
+# architecture there (same input shape and classes) and copying the weights.
+KERAS_CONVERT = """
+import sys, tf_keras, keras
+src, out, app = sys.argv[1], sys.argv[2], sys.argv[3]
+m = tf_keras.models.load_model(src, compile=False)
+new = getattr(keras.applications, app)(weights=None, input_shape=m.input_shape[1:], classes=m.output_shape[-1])
+for l in new.layers:
+    if l.weights:
+        l.set_weights(m.get_layer(l.name).get_weights())
+new.save(out)
+"""
 
 
-def ensure_model(name, out):
+def ensure_model(name, out, dialect="k3"):
     if out.exists():
         return
     out.parent.mkdir(parents=True, exist_ok=True)
-    args = [PY, str(REPO / "tests" / "interop" / "gen_apps.py"), "--dialect", "k3", "--model", name, "--out", str(out)]
+    args = [PY, str(REPO / "tests" / "interop" / "gen_apps.py"), "--dialect", dialect, "--model", name, "--out", str(out)]
     if name == "vgg16":
         args.append("--include-top")
     print("generating", out, file=sys.stderr)
@@ -214,12 +229,36 @@ def cast_jobs(ms, dd, resnet, out):
     ]
 
 
+# convert's sources: tf_keras files, weights=None (gen_apps.py --dialect k2);
+# the model labels end in "(tf_keras) → Keras 3", so --only tf_keras picks them.
+CONVERT_APPS = [("resnet50", "ResNet50"), ("efficientnetb0", "EfficientNetB0")]
+
+
+def convert_jobs(ms, dd, outk):
+    """The rows of convert --to keras3 (a Keras 2 .h5 to a Keras 3 .keras)
+    and of the Python route for the same result, for each CONVERT_APPS
+    model; cp and dd copy the source."""
+    jobs = []
+    for name, app in CONVERT_APPS:
+        src = APPS_K2 / (name + ".h5")
+        ensure_model(name, src, "k2")
+        model = app + " (tf_keras) → Keras 3"
+        jobs += [
+            (model, "cp", ["cp", src, outk], "cp"),
+            (model, "cp + fsync (dd conv=fsync)", dd(src, outk), "sync"),
+            (model, "modelsurg convert --to keras3 -o out.keras", ms("convert", src, "--to", "keras3", "-o", outk), "ms"),
+            (model, "tf_keras load_model + Keras 3 rebuild (keras.applications) + set_weights per layer + save",
+             [PY, "-c", KERAS_CONVERT, src, outk, app], "keras"),
+        ]
+    return jobs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--keras-rounds", type=int, default=3, help="rounds for the (slow) Keras scripts")
     ap.add_argument("--readme", help="update the table in this README")
-    ap.add_argument("--only", help="run only the rows whose model contains this text (e.g. .keras, 2-class, float16)")
+    ap.add_argument("--only", help="run only the rows whose model contains this text (e.g. .keras, 2-class, float16, tf_keras)")
     a = ap.parse_args()
 
     resnet = APPS / "resnet50.h5"
@@ -294,6 +333,7 @@ def main():
         ("VGG16 (top) .keras", "modelsurg summary", ms("summary", vgg_k), "ms"),
         *pair_jobs(ms, dd, resnet, head, out),
         *cast_jobs(ms, dd, resnet, out),
+        *convert_jobs(ms, dd, outk),
     ]
     run_timed(ms("replace-head", resnet, "--classes", "2", "-o", head))
     if a.only:
@@ -344,6 +384,8 @@ def main():
             return ms_time.get((model, "diff"))
         if "DTypePolicy" in label:
             return ms_time.get((model, "cast"))
+        if "Keras 3 rebuild" in label:
+            return ms_time.get((model, "convert"))
         return None
 
     lines = [

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modelsurg/modelsurg/internal/dialect"
 	"github.com/modelsurg/modelsurg/internal/h5model"
 	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
@@ -52,11 +53,20 @@ Example:
 				return err
 			}
 			defer f.Close()
-			m, rep, err := surgery.Cast(f.Model, spec)
+			// converted first: Cast sets the policies the target Keras reads
+			src, err := out.convert(cmd.ErrOrStderr(), args[0], f.Model)
+			if err != nil {
+				return err
+			}
+			m, rep, err := surgery.Cast(src, spec)
 			if err != nil {
 				return surgeryErr(args[0], err)
 			}
-			if err := modelfile.Save(out.path, f, m, h5model.SaveOptions{Force: out.force}); err != nil {
+			opt := h5model.SaveOptions{Force: out.force}
+			if src != f.Model {
+				opt.KerasVersion = dialect.Versions[m.Dialect]
+			}
+			if err := modelfile.Save(out.path, f, m, opt); err != nil {
 				return err
 			}
 			printCastReport(cmd.ErrOrStderr(), rep, spec)

@@ -10,15 +10,11 @@ import (
 
 	"github.com/modelsurg/modelsurg/internal/dialect"
 	"github.com/modelsurg/modelsurg/internal/h5model"
-	"github.com/modelsurg/modelsurg/internal/model"
 	"github.com/modelsurg/modelsurg/internal/modelfile"
 )
 
 func newConvertCmd() *cobra.Command {
-	var (
-		out outFlags
-		to  string
-	)
+	var out outFlags
 	cmd := &cobra.Command{
 		Use:   "convert MODEL.h5 --to keras3|keras2 -o OUT.h5|OUT.keras",
 		Short: "Rewrite a model for the other Keras: Keras 2 (tf-keras) to Keras 3, or back",
@@ -49,12 +45,9 @@ Example:
 			if err := out.check(); err != nil {
 				return err
 			}
-			target, ok := map[string]model.Dialect{"keras3": model.Keras3, "keras2": model.Keras2}[to]
-			if !ok {
-				return usagef("--to: want keras3 or keras2, not %q", to)
-			}
-			if target == model.Keras2 && modelfile.IsKerasPath(out.path) {
-				return usagef("--to keras2: Keras 2 cannot read .keras archives; write -o OUT.h5")
+			target, _ := out.target()
+			if target < 0 {
+				return usagef("missing --to keras3 or --to keras2")
 			}
 			f, err := openModel(args[0])
 			if err != nil {
@@ -78,7 +71,7 @@ Example:
 		},
 	}
 	out.register(cmd)
-	cmd.Flags().StringVar(&to, "to", "", "the Keras to write for: keras3 or keras2 (required)")
+	cmd.Flags().Lookup("to").Usage = "the Keras to write for: keras3 or keras2 (required)"
 	return cmd
 }
 

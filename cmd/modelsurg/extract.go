@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
-	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -62,7 +61,7 @@ Example:
 			if err != nil {
 				return surgeryErr(args[0], err)
 			}
-			if err := modelfile.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: true, Force: out.force}); err != nil {
+			if err := out.save(cmd.ErrOrStderr(), f, m, h5model.SaveOptions{DropTrainingConfig: true}); err != nil {
 				return err
 			}
 			printExtractReport(cmd.ErrOrStderr(), rep, f.HasTrainingConfig)
@@ -72,6 +71,7 @@ Example:
 	fl := cmd.Flags()
 	fl.StringVarP(&out.path, "out", "o", "", "output .h5 file (required)")
 	fl.BoolVar(&out.force, "force", false, "replace the output file if it exists")
+	fl.StringVar(&out.to, "to", "", toUsage)
 	fl.StringSliceVar(&spec.Outputs, "output", nil, "layers whose outputs become the model's outputs, in order (required; repeatable)")
 	fl.StringSliceVar(&spec.Inputs, "input", nil, "layers whose outputs become the model's inputs, in order (default: the model's own)")
 	return cmd

@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/modelsurg/modelsurg/internal/dialect"
 	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/model"
 	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
@@ -15,18 +18,76 @@ import (
 type outFlags struct {
 	path  string
 	force bool
+	to    string // "", keras3 or keras2
 }
 
 func (o *outFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.path, "output", "o", "", "output .h5 file (required)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "replace the output file if it exists")
+	cmd.Flags().StringVar(&o.to, "to", "", toUsage)
 }
+
+const toUsage = "write the output for keras3 or keras2, converted as modelsurg convert converts (default: the input's Keras)"
 
 func (o *outFlags) check() error {
 	if o.path == "" {
 		return usagef("missing -o OUT.h5")
 	}
+	if _, err := o.target(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// target is the Keras --to names, or -1 without --to.
+func (o *outFlags) target() (model.Dialect, error) {
+	switch o.to {
+	case "":
+		return -1, nil
+	case "keras3":
+		return model.Keras3, nil
+	case "keras2":
+		if modelfile.IsKerasPath(o.path) {
+			return -1, usagef("--to keras2: Keras 2 cannot read .keras archives; write -o OUT.h5")
+		}
+		return model.Keras2, nil
+	}
+	return -1, usagef("--to: want keras3 or keras2, not %q", o.to)
+}
+
+// convert returns m rewritten for the Keras --to names (m itself without
+// --to), printing what was rewritten; errors name the input file.
+func (o *outFlags) convert(w io.Writer, input string, m *model.Model) (*model.Model, error) {
+	to, _ := o.target()
+	if to < 0 {
+		return m, nil
+	}
+	c, rep, err := dialect.Convert(m, to)
+	if err != nil {
+		var ce *dialect.ConvertError
+		if errors.As(err, &ce) {
+			return nil, hintError{fileErr(input, err), "modelsurg check " + input + " lists every form and what fixes it"}
+		}
+		return nil, fileErr(input, err)
+	}
+	if rep.From != rep.To {
+		printConvertReport(w, rep)
+	}
+	return c, nil
+}
+
+// save writes m, read from f, to the output, converted for --to first.
+func (o *outFlags) save(w io.Writer, f *h5model.File, m *model.Model, opt h5model.SaveOptions) error {
+	c, err := o.convert(w, f.Path, m)
+	if err != nil {
+		return err
+	}
+	opt.Force = o.force
+	if c != m {
+		to, _ := o.target()
+		opt.KerasVersion = dialect.Versions[to]
+	}
+	return modelfile.Save(o.path, f, c, opt)
 }
 
 // exactArgs is cobra.ExactArgs; newRoot makes its errors usage errors.

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
-	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -53,7 +52,7 @@ Example:
 			if err != nil {
 				return surgeryErr(args[0], err)
 			}
-			if err := modelfile.Save(out.path, f, m, h5model.SaveOptions{Force: out.force}); err != nil {
+			if err := out.save(cmd.ErrOrStderr(), f, m, h5model.SaveOptions{}); err != nil {
 				return err
 			}
 			printFreezeReport(cmd.ErrOrStderr(), rep, spec.Unfreeze)

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
-	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -82,7 +81,7 @@ training_config: compile it again for the new head.`,
 			if err != nil {
 				return surgeryErr(args[0], err)
 			}
-			if err := modelfile.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: true, Force: out.force}); err != nil {
+			if err := out.save(cmd.ErrOrStderr(), f, m, h5model.SaveOptions{DropTrainingConfig: true}); err != nil {
 				return err
 			}
 			// reported once written: a failed write reports only its error

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
-	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -57,7 +56,7 @@ Example:
 			if err != nil {
 				return surgeryErr(args[0], err)
 			}
-			if err := modelfile.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: true, Force: out.force}); err != nil {
+			if err := out.save(cmd.ErrOrStderr(), f, m, h5model.SaveOptions{DropTrainingConfig: true}); err != nil {
 				return err
 			}
 			printRenameReport(cmd.ErrOrStderr(), rep, f.HasTrainingConfig)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
 	"github.com/modelsurg/modelsurg/internal/model"
-	"github.com/modelsurg/modelsurg/internal/modelfile"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -72,7 +71,7 @@ values before them are averaged (1 channel) or repeated.`,
 			for _, w := range warns {
 				fmt.Fprintf(cmd.ErrOrStderr(), "modelsurg: warning: %s\n", oneLine(surgery.FillFields(w.String(), flagName)))
 			}
-			return modelfile.Save(out.path, f, m, h5model.SaveOptions{DropTrainingConfig: nest, Force: out.force})
+			return out.save(cmd.ErrOrStderr(), f, m, h5model.SaveOptions{DropTrainingConfig: nest})
 		},
 	}
 	out.register(cmd)

@@ -26,6 +26,9 @@ Everything else - config, layer order, every weight - is kept bit for bit.`,
 				return err
 			}
 			defer f.Close()
+			if out.to != "" {
+				return out.save(cmd.ErrOrStderr(), f, f.Model, h5model.SaveOptions{DropTrainingConfig: all})
+			}
 			return modelfile.Copy(out.path, f, h5model.SaveOptions{DropTrainingConfig: all, Force: out.force})
 		},
 	}

@@ -79,7 +79,7 @@ which Keras would convert, are skipped as mismatched.`,
 			if err != nil {
 				return surgeryErr(args[0], err)
 			}
-			if err := modelfile.Save(out.path, to, m, h5model.SaveOptions{Force: out.force}); err != nil {
+			if err := out.save(cmd.ErrOrStderr(), to, m, h5model.SaveOptions{}); err != nil {
 				return err
 			}
 			printTransferReport(cmd.ErrOrStderr(), rep)

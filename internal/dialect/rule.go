@@ -2,8 +2,10 @@
 // table of named rules, each registered for the layer classes it concerns,
 // that say without converting whether a model loads in Keras 2 (tf-keras)
 // and in Keras 3, and why not. Every rule's facts were measured with
-// tf_keras 2.21.0 and keras 3.15.1 (load_model, compile=False). It imports
-// no HDF5; `convert` is to reuse the same table.
+// tf_keras 2.21.0 and keras 3.15.1 (load_model, compile=False). Convert
+// rewrites a model for the other Keras by the same table: a rule's
+// rewrite (convert.go), or the dialect writer (model.InDialect). It imports
+// no HDF5.
 package dialect
 
 import (

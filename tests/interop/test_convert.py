@@ -141,3 +141,31 @@ def test_convert_app(request, dialect, app, ext, tmp_path):
     p = run_modelsurg("convert", src, "--to", to, "-o", out)
     assert p.returncode == 0, p.stderr.decode()
     check_converted(src, dialect[1], out, to[-1], renames(p.stderr.decode()))
+
+
+# Every surgery takes --to: its output equals the same surgery's output
+# (in the source's Keras) converted, checked as above.
+SURGERIES = [
+    ("k2", "sequential_cnn", ["replace-head", "--classes", "3"]),
+    ("k2", "branches", ["reshape-input", "--shape", "16,16,3"]),
+    ("k2", "nested", ["freeze", "--layers", "inner_dense"]),
+    ("k2", "nested", ["rename", "--prefix", "x_"]),
+    ("k2", "multi_io", ["extract", "--output", "join"]),
+    ("k2", "sequential_cnn", ["strip"]),
+    ("k3", "branches", ["extract", "--output", "concat"]),
+    ("k3", "nested", ["cast", "--dtype", "float16"]),
+]
+
+
+@pytest.mark.parametrize("dialect,name,args", SURGERIES, ids=["%s/%s:%s" % (c[0], c[1], c[2][0]) for c in SURGERIES])
+def test_surgery_to(dialect, name, args, tmp_path):
+    src = str(TESTDATA / dialect / (name + ".h5"))
+    to = "keras3" if dialect == "k2" else "keras2"
+    plain, converted = str(tmp_path / "plain.h5"), str(tmp_path / ("to" + (".keras" if to == "keras3" else ".h5")))
+    verb, rest = args[0], args[1:]
+    p = run_modelsurg(verb, src, *rest, "-o", plain)
+    assert p.returncode == 0, p.stderr.decode()
+    p = run_modelsurg(verb, src, *rest, "--to", to, "-o", converted)
+    assert p.returncode == 0, p.stderr.decode()
+    assert ("converted from %s to %s" % ("keras" + dialect[1], to)) in p.stderr.decode()
+    check_converted(plain, dialect[1], converted, to[-1], renames(p.stderr.decode()))
