@@ -10,10 +10,10 @@ native .keras zip (model.save("x.keras")), and NASNetMobile (~770 layers,
 for plot) into .cache/apps/k3/, and ResNet50's 2-class head (modelsurg
 replace-head, in the run's temporary directory) for transfer-weights and
 diff, and casts ResNet50 to float16 (modelsurg cast; its output is half the
-size of the input, which cp and dd copy whole), and converts Keras 2
+size of the input, which cp and dd copy whole), and converts the Keras 2
 (tf_keras, into .cache/apps/k2/) ResNet50 and EfficientNetB0 to Keras 3's
-.keras (modelsurg convert), then runs every command ROUNDS times, interleaved (round 1 of each,
-round 2 of each, ...), and reports the median wall time of each and its peak RSS
+.keras (modelsurg convert), then runs every command ROUNDS times,
+interleaved (round 1 of each, round 2 of each, ...), and reports the median wall time of each and its peak RSS
 (GNU time's %M, in a first run of its own), and the ratios modelsurg/cp,
 modelsurg/(cp + fsync) and Keras/modelsurg. cp + fsync is `dd conv=fsync`:
 modelsurg syncs its output before renaming it into place, which cp does

@@ -12,18 +12,7 @@ import (
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
-func newReplaceHeadCmd() *cobra.Command {
-	var (
-		out     outFlags
-		spec    surgery.HeadSpec
-		pooling string
-		hidden  string
-		seed    uint64
-	)
-	cmd := &cobra.Command{
-		Use:   "replace-head MODEL.h5 --classes N -o OUT.h5",
-		Short: "Cut the classifier off and add a new head with N classes",
-		Long: `replace-head keeps the model up to one layer (the cut) and puts a new
+const replaceHeadHelp = `replace-head keeps the model up to one layer (the cut) and puts a new
 classifier head on that layer's output:
 
   pooling (--pooling) -> Dense+ReLU per --hidden size -> Dropout (--dropout)
@@ -39,8 +28,8 @@ Where no feature map ends the backbone (an MLP, an RNN, branches merged
 into one vector), the cut is the input of the final Dense classifier
 (past its activation and dropout), as timm's reset_classifier takes it,
 and no pooling is added.
-The chosen layer is printed on stderr once the file is written. A model with several outputs needs
---cut-at; the result has one output.
+The chosen layer is printed on stderr once the file is written. A model
+with several outputs needs --cut-at; the result has one output.
 
 --pooling avg and max add GlobalAveragePooling or GlobalMaxPooling (1D, 2D
 or 3D after the backbone's rank, in its data_format); flatten adds Flatten;
@@ -52,8 +41,21 @@ biases zero, as Keras initialises them, drawn from --seed: the same command
 writes the same bytes. Kept weights are copied bit for bit.
 --freeze-base marks every kept layer trainable: false, as layer.trainable
 = False does in Keras. The output has no optimizer state and no
-training_config: compile it again for the new head.`,
-		Args: exactArgs(1),
+training_config: compile it again for the new head.`
+
+func newReplaceHeadCmd() *cobra.Command {
+	var (
+		out     outFlags
+		spec    surgery.HeadSpec
+		pooling string
+		hidden  string
+		seed    uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "replace-head MODEL.h5 --classes N -o OUT.h5",
+		Short: "Cut the classifier off and add a new head with N classes",
+		Long:  replaceHeadHelp,
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := out.check(); err != nil {
 				return err

@@ -125,28 +125,8 @@ func copyAll(out hid, c *copier, src *File, opt SaveOptions) error {
 
 func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) error {
 	root := src.root()
-	names, err := attrNames(root)
-	if err != nil {
+	if err := writeRootAttrs(out, src, m, opt); err != nil {
 		return err
-	}
-	for _, n := range names {
-		switch {
-		case n == "model_config" && m != nil && m != src.Model:
-			if err := writeStr(out, n, string(model.Marshal(m)), false); err != nil {
-				return err
-			}
-		case n == "training_config" && opt.DropTrainingConfig:
-		case n == "keras_version" && opt.KerasVersion != "":
-			if err := writeStr(out, n, opt.KerasVersion, true); err != nil {
-				return err
-			}
-		case src.weightsRoot == "" && isListAttr(n, "layer_names"):
-			// rewritten below
-		default:
-			if err := copyAttr(root, n, out); err != nil {
-				return err
-			}
-		}
 	}
 	kids, err := children(root)
 	if err != nil {
@@ -207,6 +187,37 @@ func writeFile(out hid, c *copier, src *File, m *model.Model, opt SaveOptions) e
 		return err
 	}
 	return writeWeights(wdst, c, wsrc, src, layerNames, groups)
+}
+
+// writeRootAttrs writes the root attributes of src again: model_config
+// from m, keras_version as opt says, training_config unless dropped; the
+// layer_names of a weights-only file are written with its weights.
+func writeRootAttrs(out hid, src *File, m *model.Model, opt SaveOptions) error {
+	root := src.root()
+	names, err := attrNames(root)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		switch {
+		case n == "model_config" && m != nil && m != src.Model:
+			if err := writeStr(out, n, string(model.Marshal(m)), false); err != nil {
+				return err
+			}
+		case n == "training_config" && opt.DropTrainingConfig:
+		case n == "keras_version" && opt.KerasVersion != "":
+			if err := writeStr(out, n, opt.KerasVersion, true); err != nil {
+				return err
+			}
+		case src.weightsRoot == "" && isListAttr(n, "layer_names"):
+			// written with the weights
+		default:
+			if err := copyAttr(root, n, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // savedLayers returns the names Keras lists in layer_names for m, in

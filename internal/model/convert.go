@@ -244,42 +244,9 @@ func (m *Model) toDictNode(nd *Node, s *Shapes, id NodeID, class string) error {
 // toListNode rewrites a Keras 3 node as Keras 2's list of entries.
 func (m *Model) toListNode(nd *Node, class string) error {
 	idx := holeIndex(nd)
-	args := nd.raw.Obj.Get("args")
-	kwargs := nd.Kwargs
-	if args == nil || args.Kind != jsonx.Array {
-		return fmt.Errorf("malformed inbound node")
-	}
-	if len(args.Elems) == 0 && kwargs != nil {
-		// inputs passed by name: tf-keras writes the first argument in place
-		for _, k := range []string{"inputs", "query"} {
-			if v := kwargs.Get(k); v != nil {
-				args = jsonx.Arr(v)
-				kwargs = copyObj(kwargs)
-				kwargs.Delete(k)
-				break
-			}
-		}
-	}
-	if len(args.Elems) == 0 {
-		return fmt.Errorf("a call without arguments, which Keras 2's node form cannot write")
-	}
-	if len(args.Elems) > 1 {
-		// tf-keras names every argument after the first by the call's
-		// signature; modelsurg knows the signatures of these classes.
-		names := positional[class]
-		if len(args.Elems) > len(names)+1 {
-			return fmt.Errorf("a call with %d positional arguments, which Keras 2's node form cannot write", len(args.Elems))
-		}
-		kw := jsonx.NewObject()
-		for i, a := range args.Elems[1:] {
-			kw.Obj.Set(names[i], a)
-		}
-		if kwargs != nil {
-			for i, k := range kwargs.Keys {
-				kw.Obj.Set(k, kwargs.Vals[i])
-			}
-		}
-		kwargs = kw.Obj
+	args, kwargs, err := listArgs(nd, class)
+	if err != nil {
+		return err
 	}
 	first := args.Elems[0].Elems
 	if args.Elems[0].Kind != jsonx.Array {
@@ -336,6 +303,50 @@ var rnnClasses = map[string]bool{
 // arguments.
 var positional = map[string][]string{
 	"MultiHeadAttention": {"value", "key"}, // tf-keras's next one is attention_mask, Keras 3's query_mask
+}
+
+// listArgs returns a Keras 3 call's arguments as Keras 2 writes them: the
+// first one, and the others by the names of the class's call signature
+// (an input passed by name, inputs= or query=, goes first).
+func listArgs(nd *Node, class string) (*jsonx.Value, *jsonx.Obj, error) {
+	args := nd.raw.Obj.Get("args")
+	kwargs := nd.Kwargs
+	if args == nil || args.Kind != jsonx.Array {
+		return nil, nil, fmt.Errorf("malformed inbound node")
+	}
+	if len(args.Elems) == 0 && kwargs != nil {
+		// inputs passed by name: tf-keras writes the first argument in place
+		for _, k := range []string{"inputs", "query"} {
+			if v := kwargs.Get(k); v != nil {
+				args = jsonx.Arr(v)
+				kwargs = copyObj(kwargs)
+				kwargs.Delete(k)
+				break
+			}
+		}
+	}
+	if len(args.Elems) == 0 {
+		return nil, nil, fmt.Errorf("a call without arguments, which Keras 2's node form cannot write")
+	}
+	if len(args.Elems) > 1 {
+		// tf-keras names every argument after the first by the call's
+		// signature; modelsurg knows the signatures of these classes.
+		names := positional[class]
+		if len(args.Elems) > len(names)+1 {
+			return nil, nil, fmt.Errorf("a call with %d positional arguments, which Keras 2's node form cannot write", len(args.Elems))
+		}
+		kw := jsonx.NewObject()
+		for i, a := range args.Elems[1:] {
+			kw.Obj.Set(names[i], a)
+		}
+		if kwargs != nil {
+			for i, k := range kwargs.Keys {
+				kw.Obj.Set(k, kwargs.Vals[i])
+			}
+		}
+		kwargs = kw.Obj
+	}
+	return args, kwargs, nil
 }
 
 // convertKwargs deep-copies v, replacing each value tensor(v) gives a

@@ -155,6 +155,13 @@ func (m *Model) order() ([]*Layer, error) {
 			return nil, err
 		}
 	}
+	return m.byDepth(postorder, ins, isInput, index), nil
+}
+
+// byDepth orders the layers of a post-order walk by depth (the longest
+// path to an output), deepest first, ties in the order the walk first met
+// them, as Keras's _map_graph_network orders a Functional model's layers.
+func (m *Model) byDepth(postorder, ins []NodeID, isInput map[NodeID]bool, index map[*Layer]int) []*Layer {
 	nodeDepth := map[NodeID]int{}
 	layerDepth := map[*Layer]int{}
 	for i := len(postorder) - 1; i >= 0; i-- {
@@ -187,7 +194,7 @@ func (m *Model) order() ([]*Layer, error) {
 		}
 		return index[a] < index[b]
 	})
-	return out, nil
+	return out
 }
 
 // Walk calls fn for every layer of m and of the models nested in it, with
