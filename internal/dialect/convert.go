@@ -141,7 +141,16 @@ func findingLayers(fs []Finding) []string {
 // rule's rewrite; a refusal with no rewrite is an error.
 func rewriteLayers(c *model.Model, to model.Dialect, rep *ConvertReport) error {
 	var err error
-	c.Walk(func(path []string, l *model.Layer) {
+	shapes := map[*model.Model]*model.Shapes{}
+	shapesOf := func(m *model.Model) *model.Shapes {
+		if s, ok := shapes[m]; ok {
+			return s
+		}
+		s, _ := model.Infer(m) // inferred once, before any rewrite: a rewrite keeps every shape
+		shapes[m] = s
+		return s
+	}
+	walkIn(c, nil, func(m *model.Model, path []string, l *model.Layer) {
 		for i := range Rules {
 			r := &Rules[i]
 			if err != nil || (r.Keras != to && r.Keras != Any) || (r.Severity != Refuses && !r.Differs) || r.Layer == nil || !r.AppliesTo(l.Class) {
@@ -152,6 +161,9 @@ func rewriteLayers(c *model.Model, to model.Dialect, rep *ConvertReport) error {
 				continue
 			}
 			fix := rewrites[r.Name]
+			if r.Name == "tfoplambda" {
+				fix = func(l *model.Layer) (string, error) { return rewriteTFOp(m, l, shapesOf(m)) }
+			}
 			if fix == nil {
 				if handledByWriter[r.Name] {
 					continue
@@ -168,6 +180,17 @@ func rewriteLayers(c *model.Model, to model.Dialect, rep *ConvertReport) error {
 		}
 	})
 	return err
+}
+
+// walkIn calls fn for every layer of m and of the models nested in it,
+// with the model that holds it and the path of nested models above it.
+func walkIn(m *model.Model, path []string, fn func(m *model.Model, path []string, l *model.Layer)) {
+	for _, l := range m.Layers {
+		fn(m, path, l)
+		if l.Sub != nil {
+			walkIn(l.Sub, append(path[:len(path):len(path)], l.Name), fn)
+		}
+	}
 }
 
 // handledByWriter are the rules model.InDialect's writing removes, or
@@ -211,6 +234,14 @@ var rewrites = map[string]func(l *model.Layer) (string, error){
 		return `gave Attention its "module" (Keras 3 then reads score_mode "dot" as a name)`, nil
 	},
 	"rnn-seed": dropKeys(map[string]string{"seed": "*"}),
+	"leaky-relu-slope": func(l *model.Layer) (string, error) {
+		eachConfig(l, func(c *jsonx.Obj) {
+			if c.Has("negative_slope") && !c.Has("alpha") {
+				c.Rename("negative_slope", "alpha")
+			}
+		})
+		return "renamed LeakyReLU negative_slope to alpha", nil
+	},
 	"mha-query-shape": func(l *model.Layer) (string, error) {
 		for _, k := range []string{"query_shape", "key_shape", "value_shape"} {
 			l.Config.Set(k, jsonx.NullV())
@@ -313,6 +344,6 @@ func dedupe(s []string) []string {
 func init() {
 	for i := range Rules {
 		n := Rules[i].Name
-		Rules[i].FixReady = Rules[i].Fix != "" && (rewrites[n] != nil || handledByWriter[n] || n == "nested-node-offset")
+		Rules[i].FixReady = Rules[i].Fix != "" && (rewrites[n] != nil || handledByWriter[n] || n == "nested-node-offset" || n == "tfoplambda")
 	}
 }

@@ -74,6 +74,8 @@ func TestRules(t *testing.T) {
 		{"mha-query-shape", k2, `"class_name": "MultiHeadAttention", "config": {"name": "mha", "num_heads": 1, "key_dim": 2, "query_shape": null}`, nil},
 		{"hard-sigmoid", k2, `"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "hard_sigmoid"}`, []string{"d"}},
 		{"hard-sigmoid", k3, `"class_name": "Reshape", "config": {"name": "r", "target_shape": [8, 24]}}, {"class_name": "LSTM", "config": {"name": "l", "units": 2, "recurrent_activation": "sigmoid"}`, nil},
+		{"leaky-relu-slope", k3, `"class_name": "LeakyReLU", "config": {"name": "lr", "negative_slope": 0.2}`, []string{"lr"}},
+		{"leaky-relu-slope", k2, `"class_name": "LeakyReLU", "config": {"name": "lr", "alpha": 0.2}`, nil},
 		{"unknown-class", k2, `"class_name": "MyPool", "config": {"name": "pool"}`, []string{"pool"}},
 		{"unknown-class", k2, `"class_name": "TFOpLambda", "config": {"name": "tf.split", "function": "split"}`, nil},
 	}
@@ -94,7 +96,7 @@ func TestRules(t *testing.T) {
 // Every rule has a test case above.
 func TestEveryRuleTested(t *testing.T) {
 	seen := map[string]bool{"nested-node-offset": true} // TestNestedOffset
-	for _, name := range []string{"slash-in-names", "dot-name", "depthwise-groups", "separable-kernel-args", "rnn-time-major", "mha-build-shapes", "attention-score-dot", "tfoplambda", "keras3-helper-layers", "batch-shape", "dtype-policy", "keras3-config-keys", "initializer-axes", "lambda-keras3-form", "lambda-bytecode", "unknown-class", "rnn-seed", "mha-query-shape", "hard-sigmoid"} {
+	for _, name := range []string{"slash-in-names", "dot-name", "depthwise-groups", "separable-kernel-args", "rnn-time-major", "mha-build-shapes", "attention-score-dot", "tfoplambda", "keras3-helper-layers", "batch-shape", "dtype-policy", "keras3-config-keys", "initializer-axes", "lambda-keras3-form", "lambda-bytecode", "unknown-class", "rnn-seed", "mha-query-shape", "hard-sigmoid", "leaky-relu-slope"} {
 		seen[name] = true
 	}
 	names := map[string]bool{}

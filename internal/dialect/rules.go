@@ -124,6 +124,11 @@ var Rules = []Rule{
 			}
 			return ""
 		}},
+	// tf-keras: "Keyword argument not understood: 'negative_slope'": its
+	// LeakyReLU takes alpha (Keras 3 reads both).
+	{Name: "leaky-relu-slope", Keras: model.Keras2, Fix: toKeras2,
+		Classes: []string{"LeakyReLU"},
+		Layer:   wrapped(hasKeys("negative_slope"))},
 	// tf-keras: "GlorotUniform.__init__() got an unexpected keyword argument 'input_axes'".
 	{Name: "initializer-axes", Keras: model.Keras2, Fix: toKeras2,
 		Layer: wrapped(initializerAxes)},

@@ -80,7 +80,25 @@ func (m *Model) AddCall(l *Layer, ins []Ref, shapes []Shape) int {
 
 // Call appends a call of l on the tensors ins and returns its index.
 func (m *Model) Call(l *Layer, ins []Tensor, shapes []Shape) int {
-	n := &Node{In: append([]Tensor(nil), ins...)}
+	n := &Node{}
+	m.plainCall(n, ins, shapes)
+	l.Nodes = append(l.Nodes, n)
+	m.setHoles(n)
+	return len(l.Nodes) - 1
+}
+
+// Recall makes call i of l a plain call on the tensors ins, without
+// keyword arguments, in m's dialect: the node stays the same, so the
+// tensors it outputs and every reference to them are kept.
+func (m *Model) Recall(l *Layer, i int, ins []Tensor, shapes []Shape) {
+	n := l.Nodes[i]
+	m.plainCall(n, ins, shapes)
+	m.setHoles(n)
+}
+
+// plainCall writes n as a call on ins (one tensor, or a list of them).
+func (m *Model) plainCall(n *Node, ins []Tensor, shapes []Shape) {
+	n.In, n.holes, n.Kwargs = append([]Tensor(nil), ins...), nil, nil
 	if m.Dialect == Keras3 {
 		args := make([]*jsonx.Value, len(ins))
 		for i := range ins {
@@ -108,9 +126,15 @@ func (m *Model) Call(l *Layer, ins []Tensor, shapes []Shape) int {
 		}
 		n.raw = call
 	}
-	l.Nodes = append(l.Nodes, n)
-	m.setHoles(n)
-	return len(l.Nodes) - 1
+}
+
+// Become gives l another class and config (its name is kept): a layer
+// rewritten into one that computes the same thing.
+func (l *Layer) Become(class string, cfg *jsonx.Obj) {
+	cfg.Set("name", jsonx.Str(l.Name))
+	l.Class, l.Config = class, cfg
+	l.entry.Set("class_name", jsonx.Str(class))
+	l.entry.Set("config", &jsonx.Value{Kind: jsonx.Object, Obj: cfg})
 }
 
 // kerasTensor is a Keras 3 __keras_tensor__ whose keras_history is filled

@@ -233,6 +233,18 @@ func (n *Node) ConstantFirst() bool {
 	return isConstant(first)
 }
 
+// FirstConstant is the value of a Keras 2 call's constant first argument.
+func (n *Node) FirstConstant() (*jsonx.Value, bool) {
+	if !n.ConstantFirst() {
+		return nil, false
+	}
+	first := n.raw
+	for !isEntry(first) {
+		first = first.Elems[0]
+	}
+	return first.Elems[2], true
+}
+
 func isConstant(v *jsonx.Value) bool {
 	return v != nil && v.Kind == jsonx.Array && len(v.Elems) > 0 &&
 		v.Elems[0].Kind == jsonx.String && v.Elems[0].Str == "_CONSTANT_VALUE"
