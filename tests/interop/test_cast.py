@@ -49,9 +49,14 @@ def layers_without_dtype(path):
     """Names of the layers whose config in the file writes no dtype (Keras
     builds them in its default policy; cast leaves them so)."""
     import h5py
+    import zipfile
 
-    with h5py.File(path, "r") as f:
-        cfg = json.loads(keras_report._str(f.attrs["model_config"]))
+    if path.endswith(".keras"):
+        with zipfile.ZipFile(path) as z:
+            cfg = json.loads(z.read("config.json"))
+    else:
+        with h5py.File(path, "r") as f:
+            cfg = json.loads(keras_report._str(f.attrs["model_config"]))
     out = set()
 
     def walk(x):
@@ -110,7 +115,7 @@ def same_values(a, b):
 
 
 def cast_and_check(src, dialect, dtype, extra, tmp_path, predict=True):
-    ext = ".keras" if dtype == "bfloat16" else ".h5"
+    ext = ".keras" if dtype == "bfloat16" or src.endswith(".keras") else ".h5"
     out = str(tmp_path / ("out" + ext))
     p = run_modelsurg("cast", src, "--dtype", dtype, *extra, "-o", out)
     assert p.returncode == 0, "cast: exit %d\n%s" % (p.returncode, p.stderr.decode())
@@ -195,6 +200,17 @@ def test_cast_back_to_float32(tmp_path):
     x = batch_for(m)
     for a, b in zip(run(got, x), run(m, x)):
         assert a.tobytes() == b.tobytes()
+
+
+def keras_fixtures():
+    return sorted(p.stem for p in (TESTDATA / "k3").glob("*.keras"))
+
+
+@pytest.mark.parametrize("name", keras_fixtures())
+def test_cast_keras_archive(name, tmp_path):
+    """A .keras source, cast into a .keras archive."""
+    cast_and_check(str(TESTDATA / "k3" / (name + ".keras")), "k3", "float16", [], tmp_path,
+                   predict=("k3", name) not in NO_PREDICT)
 
 
 APPS = [
