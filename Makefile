@@ -59,11 +59,14 @@ interop: build venv
 # fuzz: each fuzz target for a bounded time (70 s of fuzzing in all), from the
 # seed corpora the tests commit (testdata/configs, testdata/layer_cases);
 # an input that fails is written to the package's testdata/fuzz/ to commit.
+# Minimizing each new input may take 60 s by default (a 20 kB config parsed
+# and inferred per try): 2 s leaves the time to fuzzing.
 FUZZTIME ?= 25s
+FUZZMIN = -fuzzminimizetime=2s
 fuzz: deps
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=20s ./internal/jsonx/
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/model/
-	$(GO) test -run='^$$' -fuzz='^FuzzInferLayer$$' -fuzztime=$(FUZZTIME) ./internal/model/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=20s $(FUZZMIN) ./internal/jsonx/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) $(FUZZMIN) ./internal/model/
+	$(GO) test -run='^$$' -fuzz='^FuzzInferLayer$$' -fuzztime=$(FUZZTIME) $(FUZZMIN) ./internal/model/
 
 # docs: the command reference in docs/, generated from the cobra commands.
 docs:

@@ -237,6 +237,9 @@ func known(l *model.Layer, d model.Dialect) bool {
 	if l.Class == "InputLayer" || l.Config == nil || named(l.Class) {
 		return true
 	}
+	if model.ThirdParty(l.Class) {
+		return false // shapes known, but Keras needs its package to load it
+	}
 	_, err := model.InferLayer(l.Class, l.Config, []model.Shape{nil}, d)
 	return !isUnknown(err)
 }

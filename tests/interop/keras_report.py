@@ -101,6 +101,18 @@ def load(path, k=None):
     return K.models.load_model(path, compile=False)
 
 
+def leaves(model, prefix=""):
+    """(path, layer) of every layer holding no sublayers, at any depth: the
+    layers of nested models under "outer/inner" paths."""
+    out = []
+    for l in model.layers:
+        if hasattr(l, "layers") and l.__class__.__name__ in ("Functional", "Sequential", "Model"):
+            out += leaves(l, prefix + l.name + "/")
+        else:
+            out.append((prefix + l.name, l))
+    return out
+
+
 def _is_k3(model):
     return type(model).__module__.startswith("keras.")
 

@@ -1,9 +1,10 @@
 """`modelsurg convert` against both Kerases (the oracle).
 
 Every Keras 2 fixture (tf_keras 2.21; testdata/k2 and testdata/convert/k2,
-the latter from testdata/gen_convert_fixtures.py) and generated application is
-converted --to keras3, into .h5 and into .keras, and every Keras 3 fixture
-(keras 3.15) --to keras2 into .h5. Each output must:
+the latter from testdata/gen_convert_fixtures.py) is converted --to keras3,
+into .h5 and into .keras, and every Keras 3 fixture (keras 3.15) --to
+keras2 into .h5; so are the generated applications of APP_CASES. Each
+output must:
 - load in the target Keras (load_model, compile=False; safe_mode=False for
   the Lambda fixtures, whose bytecode both Kerases run);
 - hold, layer by layer, the source's weights bit for bit (a layer renamed
@@ -65,14 +66,7 @@ def run(model, xs):
     return [np.asarray(y) for y in tf.nest.flatten(model(xs, training=False))]
 
 
-def leaves(model, prefix=""):
-    out = []
-    for l in model.layers:
-        if hasattr(l, "layers") and l.__class__.__name__ in ("Functional", "Sequential", "Model"):
-            out += leaves(l, prefix + l.name + "/")
-        else:
-            out.append((prefix + l.name, l))
-    return out
+leaves = keras_report.leaves
 
 
 def renames(stderr):
@@ -128,10 +122,12 @@ def test_convert_fixture(dialect, name, src_ext, ext, tmp_path):
     check_converted(src, dialect[-1], out, to[-1], renames(p.stderr.decode()))
 
 
-APPS = ["resnet50", "mobilenetv2", "densenet121", "efficientnetb0", "inceptionv3"]
-
-
-APP_CASES = [("k2", a, ".keras") for a in APPS] + [("k2", "vgg16", ".h5"), ("k3", "resnet50", ".h5"), ("k3", "mobilenetv2", ".h5"), ("k3", "densenet121", ".h5")]
+# ResNet50 (plain), DenseNet121 ("/" in names), EfficientNetB0 (DepthwiseConv2D
+# groups), MobileNetV2 into .h5, and back from Keras 3. InceptionV3, VGG16,
+# Keras 3's MobileNetV2 and DenseNet121 passed too (measured 2026-12-01) and
+# are left out to keep the suite's time.
+APP_CASES = [("k2", "resnet50", ".keras"), ("k2", "densenet121", ".keras"), ("k2", "efficientnetb0", ".keras"),
+             ("k2", "mobilenetv2", ".h5"), ("k3", "resnet50", ".h5")]
 
 
 @pytest.mark.parametrize("dialect,app,ext", APP_CASES, ids=["%s/%s%s" % c for c in APP_CASES])

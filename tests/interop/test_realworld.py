@@ -473,20 +473,8 @@ def check_resaved_like_keras(model, src, out, tmp_path):
         assert got_ws[n] == want_ws[n], "layer %s: weights %s, Keras writes %s" % (n, got_ws[n], want_ws[n])
 
 
-# Open gap (issue #12), kept visible as strict xfails: a model that is one
-# QKeras QConv2DBatchnorm (a convolution whose output shape modelsurg
-# cannot infer, and no Dense to read the features from); no installed Keras
-# loads these files.
-QKERAS_HEAD = {
-    "fastmachinelearning__hls4ml__example-prjs__fashion__FashionMNIST.h5",
-    "fastmachinelearning__hls4ml__example-prjs__fashion__qkeras__FashionMNIST.h5",
-}
-
-
 @pytest.mark.parametrize("rf", MODEL_FILES, ids=ids(MODEL_FILES))
 def test_replace_head(rf, tmp_path, real_oracle, request):
-    if os.path.basename(str(rf.path)) in QKERAS_HEAD:
-        request.applymarker(pytest.mark.xfail(reason="QKeras layers on the head path", strict=True))
     with verdict(rf, "replace-head"):
         n = output_count(rf.path)
         if n != 1:
