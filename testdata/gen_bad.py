@@ -462,6 +462,20 @@ def keras_members(rel=KERAS_SRC):
         return [(i.filename, z.read(i.filename)) for i in z.infolist()]
 
 
+def edited_weights(edit):
+    """The members of the committed .keras fixture, model.weights.h5 changed
+    by edit(h5py.File)."""
+    out = []
+    for name, data in keras_members():
+        if name == "model.weights.h5":
+            buf = io.BytesIO(data)
+            with h5py.File(buf, "r+") as f:
+                edit(f)
+            data = buf.getvalue()
+        out.append((name, data))
+    return out
+
+
 def write_zip(dst, members, method=zipfile.ZIP_STORED):
     """A zip of (name, bytes) members, dated as Keras dates them."""
     with zipfile.ZipFile(dst, "w") as z:
@@ -521,29 +535,18 @@ def _(dst):
 
 @case("keras_weight_missing.keras", 'k3/sequential_cnn.keras without the group of layer "conv" (layers/conv2d) in model.weights.h5')
 def _(dst):
-    members = keras_members()
-    out = []
-    for name, data in members:
-        if name == "model.weights.h5":
-            buf = io.BytesIO(data)
-            with h5py.File(buf, "r+") as f:
-                del f["layers/conv2d"]
-            data = buf.getvalue()
-        out.append((name, data))
-    write_zip(dst, out)
+    def edit(f):
+        del f["layers/conv2d"]
+
+    write_zip(dst, edited_weights(edit))
 
 
 @case("keras_weights_unowned.keras", 'k3/sequential_cnn.keras whose model.weights.h5 also holds layers/dense_7/vars/0, which no layer of config.json owns')
 def _(dst):
-    out = []
-    for name, data in keras_members():
-        if name == "model.weights.h5":
-            buf = io.BytesIO(data)
-            with h5py.File(buf, "r+") as f:
-                f.create_dataset("layers/dense_7/vars/0", data=np.zeros((2, 2), "float32"))
-            data = buf.getvalue()
-        out.append((name, data))
-    write_zip(dst, out)
+    def edit(f):
+        f.create_dataset("layers/dense_7/vars/0", data=np.zeros((2, 2), "float32"))
+
+    write_zip(dst, edited_weights(edit))
 
 
 @case("keras_traversal.keras", 'k3/sequential_cnn.keras with one more member named "../evil.json"')
@@ -559,17 +562,12 @@ def _(dst):
 
 @case("keras_opaque.keras", 'k3/sequential_cnn.keras whose variable layers/conv2d/vars/1 is 2-byte opaque values without the "dtype": "bfloat16" attribute Keras 3 reads them by')
 def _(dst):
-    out = []
-    for name, data in keras_members():
-        if name == "model.weights.h5":
-            buf = io.BytesIO(data)
-            with h5py.File(buf, "r+") as f:
-                g = f["layers/conv2d/vars"]
-                half = (g["1"][()].astype("<f4").view("<u4") >> 16).astype("<u2")
-                replace_dataset(g, "1", half.view("V2"))
-            data = buf.getvalue()
-        out.append((name, data))
-    write_zip(dst, out)
+    def edit(f):
+        g = f["layers/conv2d/vars"]
+        half = (g["1"][()].astype("<f4").view("<u4") >> 16).astype("<u2")
+        replace_dataset(g, "1", half.view("V2"))
+
+    write_zip(dst, edited_weights(edit))
 
 
 @case("keras_sharded.keras", "config.json and metadata.json with sharded weights: model.weights.json and one shard")
