@@ -26,7 +26,7 @@ func SaveKeras3(path string, src *File, m *model.Model, metadata, config []byte,
 	leave := enter()
 	defer leave()
 	return writeAtomic(path, src.Path, opt.Force, func(tmp string) error {
-		if err := withCopierUB(tmp, kerasfile.UserBlock, func(out hid, c *copier) error {
+		if err := withUserBlock(tmp, kerasfile.UserBlock, func(out hid, c *copier) error {
 			return writeKeras3(out, c, src, m)
 		}); err != nil {
 			return err
@@ -41,29 +41,6 @@ func SaveKeras3(path string, src *File, m *model.Model, metadata, config []byte,
 		}
 		return fh.Close()
 	})
-}
-
-// withCopierUB is withCopier for a file with a user block of ub bytes.
-func withCopierUB(tmp string, ub int64, write func(out hid, c *copier) error) error {
-	out, err := createFileUB(tmp, ub)
-	if err != nil {
-		return err
-	}
-	c, err := startCopier(tmp)
-	if err != nil {
-		closeFile(out)
-		return err
-	}
-	defer c.close()
-	werr := write(out, c)
-	cerr := closeFile(out)
-	if werr != nil {
-		return werr
-	}
-	if cerr != nil {
-		return cerr
-	}
-	return c.finish()
 }
 
 // k3writer writes one model.weights.h5.

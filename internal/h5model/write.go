@@ -73,7 +73,19 @@ func Copy(path string, src *File, opt SaveOptions) error {
 
 // withCopier creates the HDF5 file tmp, lets write fill it and closes it.
 func withCopier(tmp string, write func(out hid, c *copier) error) error {
-	out, err := createFile(tmp)
+	return withUserBlock(tmp, 0, write)
+}
+
+// withUserBlock is withCopier for a file whose first ub bytes are left to
+// its container (a .keras archive's zip headers); 0 for none.
+func withUserBlock(tmp string, ub int64, write func(out hid, c *copier) error) error {
+	var out hid
+	var err error
+	if ub > 0 {
+		out, err = createFileUB(tmp, ub)
+	} else {
+		out, err = createFile(tmp)
+	}
 	if err != nil {
 		return err
 	}
