@@ -76,6 +76,27 @@ func (o *outFlags) convert(w io.Writer, input string, m *model.Model) (*model.Mo
 	return c, nil
 }
 
+// operate is the steps of every command that edits one model: open path,
+// edit its model, save the result as out says, then report (a failed write
+// reports only its error).
+func operate[R any](cmd *cobra.Command, path string, out *outFlags, opt h5model.SaveOptions,
+	edit func(*model.Model) (*model.Model, R, error), report func(f *h5model.File, rep R)) error {
+	f, err := openModel(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	m, rep, err := edit(f.Model)
+	if err != nil {
+		return surgeryErr(path, err)
+	}
+	if err := out.save(cmd.ErrOrStderr(), f, m, opt); err != nil {
+		return err
+	}
+	report(f, rep)
+	return nil
+}
+
 // save writes m, read from f, to the output, converted for --to first.
 func (o *outFlags) save(w io.Writer, f *h5model.File, m *model.Model, opt h5model.SaveOptions) error {
 	c, err := o.convert(w, f.Path, m)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/model"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -43,20 +44,11 @@ Example:
 			if err := spec.Check(); err != nil {
 				return surgeryErr(args[0], err)
 			}
-			f, err := openModel(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			m, rep, err := surgery.Freeze(f.Model, spec)
-			if err != nil {
-				return surgeryErr(args[0], err)
-			}
-			if err := out.save(cmd.ErrOrStderr(), f, m, h5model.SaveOptions{}); err != nil {
-				return err
-			}
-			printFreezeReport(cmd.ErrOrStderr(), rep, spec.Unfreeze)
-			return nil
+			return operate(cmd, args[0], &out, h5model.SaveOptions{},
+				func(m *model.Model) (*model.Model, *surgery.FreezeReport, error) { return surgery.Freeze(m, spec) },
+				func(_ *h5model.File, rep *surgery.FreezeReport) {
+					printFreezeReport(cmd.ErrOrStderr(), rep, spec.Unfreeze)
+				})
 		},
 	}
 	out.register(cmd)

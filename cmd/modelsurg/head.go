@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelsurg/modelsurg/internal/h5model"
+	"github.com/modelsurg/modelsurg/internal/model"
 	"github.com/modelsurg/modelsurg/internal/surgery"
 )
 
@@ -74,21 +75,11 @@ func newReplaceHeadCmd() *cobra.Command {
 			if err := spec.Check(); err != nil {
 				return surgeryErr(args[0], err)
 			}
-			f, err := openModel(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			m, rep, err := surgery.ReplaceHead(f.Model, spec)
-			if err != nil {
-				return surgeryErr(args[0], err)
-			}
-			if err := out.save(cmd.ErrOrStderr(), f, m, h5model.SaveOptions{DropTrainingConfig: true}); err != nil {
-				return err
-			}
-			// reported once written: a failed write reports only its error
-			printHeadReport(cmd.ErrOrStderr(), rep, f.HasTrainingConfig)
-			return nil
+			return operate(cmd, args[0], &out, h5model.SaveOptions{DropTrainingConfig: true},
+				func(m *model.Model) (*model.Model, *surgery.HeadReport, error) { return surgery.ReplaceHead(m, spec) },
+				func(f *h5model.File, rep *surgery.HeadReport) {
+					printHeadReport(cmd.ErrOrStderr(), rep, f.HasTrainingConfig)
+				})
 		},
 	}
 	out.register(cmd)

@@ -59,19 +59,13 @@ values before them are averaged (1 channel) or repeated.`,
 			}
 			spec.Nest = nest
 			spec.Read = h5model.ReadFloat32
-			f, err := openModel(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			m, warns, err := surgery.ReshapeInput(f.Model, spec)
-			if err != nil {
-				return surgeryErr(args[0], err)
-			}
-			for _, w := range warns {
-				fmt.Fprintf(cmd.ErrOrStderr(), "modelsurg: warning: %s\n", oneLine(surgery.FillFields(w.String(), flagName)))
-			}
-			return out.save(cmd.ErrOrStderr(), f, m, h5model.SaveOptions{DropTrainingConfig: nest})
+			return operate(cmd, args[0], &out, h5model.SaveOptions{DropTrainingConfig: nest},
+				func(m *model.Model) (*model.Model, []surgery.Warning, error) { return surgery.ReshapeInput(m, spec) },
+				func(_ *h5model.File, warns []surgery.Warning) {
+					for _, w := range warns {
+						fmt.Fprintf(cmd.ErrOrStderr(), "modelsurg: warning: %s\n", oneLine(surgery.FillFields(w.String(), flagName)))
+					}
+				})
 		},
 	}
 	out.register(cmd)
