@@ -62,7 +62,10 @@ Example:
 				}
 				return fileErr(args[0], err)
 			}
-			opt := h5model.SaveOptions{Force: out.force, KerasVersion: dialect.Versions[target]}
+			opt := h5model.SaveOptions{Force: out.force}
+			if m != f.Model {
+				opt.KerasVersion = dialect.Versions[target]
+			}
 			if err := modelfile.Save(out.path, f, m, opt); err != nil {
 				return err
 			}

@@ -49,13 +49,13 @@ func (e *ConvertError) Error() string {
 // replaced), then the model written in to's dialect (model.InDialect). A
 // form no rule rewrites (a TensorFlow op layer for Keras 3, a value that
 // would change what the layer computes) is an error naming the layer. m is
-// not modified.
+// not modified; it is returned as it is when already in to's dialect.
 func Convert(m *model.Model, to model.Dialect) (*model.Model, *ConvertReport, error) {
 	rep := &ConvertReport{From: m.Dialect, To: to}
-	c := model.Clone(m)
 	if m.Dialect == to {
-		return c, rep, nil
+		return m, rep, nil
 	}
+	c := model.Clone(m)
 	if err := rewriteLayers(c, to, rep); err != nil {
 		return nil, nil, err
 	}
