@@ -223,7 +223,7 @@ func (f *File) readModel(weights bool) error {
 	if err != nil || !scalar || len(cfg) != 1 {
 		return errors.New("model_config is not a string attribute")
 	}
-	m, err := model.Parse([]byte(cfg[0]), dialectOf(f.KerasVersion, cfg[0]))
+	m, err := model.Parse(cfg[0], dialectOf(f.KerasVersion, cfg[0]))
 	if err != nil {
 		return err
 	}

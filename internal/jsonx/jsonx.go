@@ -44,8 +44,10 @@ type Obj struct {
 const maxDepth = 512
 
 // Parse decodes one JSON document.
-func Parse(data []byte) (*Value, error) {
-	p := &parser{s: data}
+func Parse[T string | []byte](data T) (*Value, error) {
+	// One string of the whole document: every key, string and number is a
+	// substring of it, not a copy of its own.
+	p := &parser{s: string(data)}
 	p.ws()
 	v, err := p.value(0)
 	if err != nil {
@@ -59,8 +61,15 @@ func Parse(data []byte) (*Value, error) {
 }
 
 type parser struct {
-	s []byte
+	s string
 	i int
+	// vals (array elements) and keys with objVals (object fields) are
+	// stacks of what the enclosing arrays and objects hold so far; each
+	// array or object takes its part once, at its exact length, when it
+	// ends.
+	vals    []*Value
+	keys    []string
+	objVals []*Value
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -79,7 +88,7 @@ func (p *parser) ws() {
 }
 
 func (p *parser) lit(word string) bool {
-	if len(p.s)-p.i >= len(word) && string(p.s[p.i:p.i+len(word)]) == word {
+	if len(p.s)-p.i >= len(word) && p.s[p.i:p.i+len(word)] == word {
 		p.i += len(word)
 		return true
 	}
@@ -157,7 +166,7 @@ func (p *parser) number() (*Value, error) {
 			return nil, p.errf("malformed number")
 		}
 	}
-	return &Value{Kind: Number, Str: string(p.s[start:p.i])}, nil
+	return &Value{Kind: Number, Str: p.s[start:p.i]}, nil
 }
 
 func (p *parser) str() (string, error) {
@@ -165,7 +174,7 @@ func (p *parser) str() (string, error) {
 	// most strings have no escape: one copy of the bytes between the quotes
 	for j := p.i; j < len(p.s); j++ {
 		if c := p.s[j]; c == '"' {
-			s := string(p.s[p.i:j])
+			s := p.s[p.i:j]
 			p.i = j + 1
 			return s, nil
 		} else if c == '\\' || c < 0x20 {
@@ -236,7 +245,7 @@ func (p *parser) hex4() (rune, error) {
 	if p.i+4 > len(p.s) {
 		return 0, p.errf("short \\u escape")
 	}
-	n, err := strconv.ParseUint(string(p.s[p.i:p.i+4]), 16, 16)
+	n, err := strconv.ParseUint(p.s[p.i:p.i+4], 16, 16)
 	if err != nil {
 		return 0, p.errf("bad \\u escape")
 	}
@@ -246,19 +255,21 @@ func (p *parser) hex4() (rune, error) {
 
 func (p *parser) array(depth int) (*Value, error) {
 	p.i++
-	v := &Value{Kind: Array, Elems: []*Value{}}
+	v := &Value{Kind: Array}
 	p.ws()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
+		v.Elems = []*Value{}
 		return v, nil
 	}
+	base := len(p.vals)
 	for {
 		p.ws()
 		e, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		v.Elems = append(v.Elems, e)
+		p.vals = append(p.vals, e)
 		p.ws()
 		if p.i >= len(p.s) {
 			return nil, p.errf("unterminated array")
@@ -268,6 +279,8 @@ func (p *parser) array(depth int) (*Value, error) {
 			p.i++
 		case ']':
 			p.i++
+			v.Elems = append([]*Value(nil), p.vals[base:]...)
+			p.vals = p.vals[:base]
 			return v, nil
 		default:
 			return nil, p.errf("expected , or ] in array")
@@ -284,6 +297,7 @@ func (p *parser) object(depth int) (*Value, error) {
 		p.i++
 		return v, nil
 	}
+	base := len(p.keys)
 	for {
 		p.ws()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
@@ -303,13 +317,7 @@ func (p *parser) object(depth int) (*Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Python keeps the last of duplicate keys, in the first one's place.
-		if j := o.index(k); j >= 0 {
-			o.Vals[j] = e
-		} else {
-			o.Keys = append(o.Keys, k)
-			o.Vals = append(o.Vals, e)
-		}
+		p.field(base, k, e)
 		p.ws()
 		if p.i >= len(p.s) {
 			return nil, p.errf("unterminated object")
@@ -319,11 +327,28 @@ func (p *parser) object(depth int) (*Value, error) {
 			p.i++
 		case '}':
 			p.i++
+			o.Keys = append([]string(nil), p.keys[base:]...)
+			o.Vals = append([]*Value(nil), p.objVals[base:]...)
+			p.keys, p.objVals = p.keys[:base], p.objVals[:base]
 			return v, nil
 		default:
 			return nil, p.errf("expected , or } in object")
 		}
 	}
+}
+
+// field adds key k with value e to the object whose keys start at base on
+// the stack. Python keeps the last of duplicate keys, in the first one's
+// place.
+func (p *parser) field(base int, k string, e *Value) {
+	for j := base; j < len(p.keys); j++ {
+		if p.keys[j] == k {
+			p.objVals[j] = e
+			return
+		}
+	}
+	p.keys = append(p.keys, k)
+	p.objVals = append(p.objVals, e)
 }
 
 // Marshal encodes v as Python's json.dumps does with its defaults:

@@ -14,7 +14,7 @@ var ErrNotModel = errors.New("not a Keras model config")
 // reference between calls is resolved here: a config whose graph cannot
 // be fully understood (a reference to no layer, a tensor no call makes, a
 // layer no output depends on) is refused, naming the layer.
-func Parse(data []byte, d Dialect) (*Model, error) {
+func Parse[T string | []byte](data T, d Dialect) (*Model, error) {
 	v, err := jsonx.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("model_config is not valid JSON: %w", err)
