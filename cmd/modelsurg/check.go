@@ -117,6 +117,13 @@ func openChecked(path string) (*model.Model, []dialect.WeightProblem, error) {
 		return f.Model, nil, nil
 	}
 	g, cerr := modelfile.OpenConfig(path)
+	if cerr == nil {
+		// a .keras archive's weights are read at once, and refused as a whole
+		if cerr = g.ReadArchiveWeights(); cerr != nil {
+			g.Close()
+			return nil, nil, cerr
+		}
+	}
 	if cerr != nil || g.WeightsOnly() {
 		if cerr == nil {
 			g.Close()

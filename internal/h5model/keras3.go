@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/modelsurg/modelsurg/internal/kerasfile"
 	"github.com/modelsurg/modelsurg/internal/model"
 )
 
@@ -75,11 +74,48 @@ func (f *File) readKeras3(check bool) error {
 	}
 	s, badCfg := model.Infer(m)
 	f.Model, f.Shapes = m, s
-	f.HasTrainingConfig = kerasfile.CompileConfig(f.keras3.config) != nil
+	f.HasTrainingConfig = !m.Envelope("compile_config").IsNull()
 	f.HasOptimizer = objKind(f.root(), "optimizer") == kindGroup
+	if !check {
+		return badCfg // the weights are read when ReadGroup first asks
+	}
+	if err := f.walkKeras3(); err != nil {
+		return err
+	}
+	if err := checkWeights(m, s); err != nil {
+		return err
+	}
+	return badCfg
+}
+
+// ReadArchiveWeights reads, for a File opened from a .keras archive
+// without check, every layer's weights (shapes and references, no data),
+// refusing an archive that lacks a layer's weights or holds weights no
+// layer owns; it does not check their shapes against the config. An .h5
+// File has nothing to do here: its ReadGroup reads one layer's.
+func (f *File) ReadArchiveWeights() error {
+	if f.keras3 == nil || f.Groups != nil {
+		return nil
+	}
+	leave := enter()
+	defer leave()
+	if err := f.walkKeras3(); err != nil {
+		f.Groups = nil
+		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	if err := checkSaved(f.Model, f.Shapes); err != nil {
+		f.Groups = nil
+		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// walkKeras3 gives every layer of the model its weights from
+// model.weights.h5, and fills Groups.
+func (f *File) walkKeras3() error {
 	f.Groups = map[string][]*model.Weight{}
 	r := &k3reader{f: f}
-	if err := r.container(m, s, ""); err != nil {
+	if err := r.container(f.Model, f.Shapes, ""); err != nil {
 		return err
 	}
 	if err := r.onlyKnown("", map[string]bool{"layers": true, "vars": true, "optimizer": true}); err != nil {
@@ -92,15 +128,7 @@ func (f *File) readKeras3(check bool) error {
 	if len(own) > 0 {
 		return fmt.Errorf("the model has %d variables of its own (/vars), which modelsurg does not carry", len(own))
 	}
-	if check {
-		err = checkWeights(m, s)
-	} else {
-		err = checkSaved(m, s)
-	}
-	if err != nil {
-		return err
-	}
-	return badCfg
+	return nil
 }
 
 // checkSaved refuses a model whose archive lacks the weights of a layer

@@ -317,6 +317,9 @@ func (f *File) bindWeights() error {
 // read now from the layer's group. A layer that layer_names does not list
 // has none, as Keras loads them.
 func (f *File) ReadGroup(name string) ([]*model.Weight, error) {
+	if err := f.ReadArchiveWeights(); err != nil {
+		return nil, err
+	}
 	if f.Groups != nil {
 		return f.Groups[name], nil
 	}

@@ -166,7 +166,6 @@ hid_t ms_file_open_span(const char *path, long long off, long long size) {
 	ms_span_info info = {off, size};
 	hid_t f = -1;
 	if (H5Pset_driver(fapl, drv, &info) >= 0) {
-		H5Pset_evict_on_close(fapl, 1);
 		f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
 	}
 	H5Pclose(fapl);

@@ -154,6 +154,15 @@ func (m *Model) Layer(name string) *Layer {
 // IsSequential reports whether m is a Sequential model.
 func (m *Model) IsSequential() bool { return m.Class == "Sequential" }
 
+// Envelope returns the key of the object around the model's config
+// (compile_config, build_config, ...), or nil.
+func (m *Model) Envelope(key string) *jsonx.Value {
+	if m.env == nil {
+		return nil
+	}
+	return m.env.Get(key)
+}
+
 // IsModelClass reports whether a layer class is a nested model.
 func IsModelClass(class string) bool {
 	return class == "Functional" || class == "Model" || class == "Sequential"
