@@ -26,7 +26,9 @@ func SaveKeras3(path string, src *File, m *model.Model, metadata, config []byte,
 	leave := enter()
 	defer leave()
 	return writeAtomic(path, src.Path, opt.Force, func(tmp string) error {
+		var written *[]kerasfile.Known
 		if err := withUserBlock(tmp, kerasfile.UserBlock, func(out hid, c *copier) error {
+			written = &c.written // complete once withUserBlock returns
 			return writeKeras3(out, c, src, m)
 		}); err != nil {
 			return err
@@ -36,7 +38,7 @@ func SaveKeras3(path string, src *File, m *model.Model, metadata, config []byte,
 			return err
 		}
 		defer fh.Close()
-		if err := zw.Finish(fh); err != nil {
+		if err := zw.Finish(fh, *written); err != nil {
 			return err
 		}
 		return fh.Close()

@@ -3,9 +3,12 @@ package h5model
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"sync/atomic"
+
+	"github.com/modelsurg/modelsurg/internal/kerasfile"
 )
 
 // Weight bytes do not pass through HDF5. HDF5 writes every group,
@@ -50,6 +53,9 @@ type copier struct {
 	queue chan span
 	done  chan error
 	stop  atomic.Bool
+	// written is each span copied, with the CRC-32 of its bytes, for a
+	// .keras archive's header (read after finish).
+	written []kerasfile.Known
 }
 
 // startCopier opens the output HDF5 is writing at path and starts the
@@ -71,7 +77,9 @@ func (c *copier) run() {
 		if err != nil || c.stop.Load() {
 			continue
 		}
-		if err = copySpan(c.out, s, buf); err == nil {
+		var crc uint32
+		if crc, err = copySpan(c.out, s, buf); err == nil {
+			c.written = append(c.written, kerasfile.Known{Off: s.doff, Len: s.n, CRC: crc})
 			startWriteback(c.out, s.doff, s.n)
 		}
 	}
@@ -208,19 +216,22 @@ func (c *copier) dataset(fh io.ReaderAt, src hid, sname string, dst hid, dname s
 // errShortSource is returned when a source file ends inside a dataset.
 var errShortSource = errors.New("source file ends inside a dataset (truncated?)")
 
-func copySpan(out *os.File, s span, buf []byte) error {
+// copySpan copies s and returns the CRC-32 of its bytes.
+func copySpan(out *os.File, s span, buf []byte) (uint32, error) {
+	var crc uint32
 	for done := int64(0); done < s.n; {
 		b := buf[:min(int64(len(buf)), s.n-done)]
 		if _, err := s.src.ReadAt(b, s.soff+done); err != nil {
 			if err == io.EOF {
-				return errShortSource
+				return 0, errShortSource
 			}
-			return err
+			return 0, err
 		}
 		if _, err := out.WriteAt(b, s.doff+done); err != nil {
-			return err
+			return 0, err
 		}
+		crc = crc32.Update(crc, crc32.IEEETable, b)
 		done += int64(len(b))
 	}
-	return nil
+	return crc, nil
 }

@@ -133,7 +133,7 @@ func writeArchive(t *testing.T, path string, meta, cfg, weights []byte) {
 	if _, err := fh.WriteAt(weights, UserBlock); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Finish(fh); err != nil {
+	if err := w.Finish(fh, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -54,8 +54,9 @@ type entry struct {
 }
 
 // Finish completes the archive in f, whose bytes from UserBlock to its end
-// are model.weights.h5 as HDF5 wrote it.
-func (w *Writer) Finish(f *os.File) error {
+// are model.weights.h5 as HDF5 wrote it; known are ranges of it whose CRC
+// is known (see crcOf).
+func (w *Writer) Finish(f *os.File, known []Known) error {
 	st, err := f.Stat()
 	if err != nil {
 		return err
@@ -68,7 +69,7 @@ func (w *Writer) Finish(f *os.File) error {
 	if end+int64(len(w.metadata)+len(w.config))+1<<16 > maxSize32 {
 		return errors.New("the archive would be larger than 4 GiB (zip64 is not supported)")
 	}
-	wcrc, err := crcOf(f, UserBlock, wsize)
+	wcrc, err := crcOf(f, UserBlock, wsize, known)
 	if err != nil {
 		return err
 	}
@@ -94,21 +95,6 @@ func (w *Writer) Finish(f *os.File) error {
 	tail = append(tail, central(entries, uint32(end)+uint32(len(tail)))...)
 	_, err = f.WriteAt(tail, end)
 	return err
-}
-
-// crcOf computes the CRC-32 of n bytes of f from off, through a small buffer.
-func crcOf(f *os.File, off, n int64) (uint32, error) {
-	buf := make([]byte, 1<<20)
-	var crc uint32
-	for done := int64(0); done < n; {
-		b := buf[:min(int64(len(buf)), n-done)]
-		if _, err := f.ReadAt(b, off+done); err != nil {
-			return 0, err
-		}
-		crc = crc32.Update(crc, crc32.IEEETable, b)
-		done += int64(len(b))
-	}
-	return crc, nil
 }
 
 func appendLocal(b []byte, e entry, pad int) []byte {
