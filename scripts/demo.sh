@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The walkthrough from the README: a Keras 3 ResNet50 (random weights, made
 # by Keras in .venv and cached in .cache/demo) taken from 224x224x3 and 1000
-# classes to 128x128x3 and 2 classes, then each output loaded by Keras.
+# classes to 128x128x3 and 2 classes, one output written again as Keras 3's
+# native .keras, then each output loaded by Keras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MS=bin/modelsurg
@@ -17,7 +18,7 @@ if [ ! -f "$D/resnet50.h5" ]; then
   $PY tests/interop/gen_apps.py --dialect k3 --model resnet50 --out "$D/resnet50.h5" >/dev/null 2>"$D/gen.log" ||
     { cat "$D/gen.log" >&2; exit 1; }
 fi
-rm -f "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/nested_128.h5
+rm -f "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/avg_head.keras "$D"/nested_128.h5
 
 step $MS summary "$D/resnet50.h5" --first 3 --last 5
 step $MS reshape-input "$D/resnet50.h5" --shape 128,128,3 -o "$D/resnet50_128.h5"
@@ -26,6 +27,7 @@ step $MS replace-head "$D/resnet50_128.h5" --pooling flatten --dropout 0.5 --cla
 step $MS summary "$D/flatten_head.h5" --last 4
 step $MS replace-head "$D/resnet50_128.h5" --pooling avg --classes 2 -o "$D/avg_head.h5"
 step $MS summary "$D/avg_head.h5" --last 3
+step $MS strip "$D/avg_head.h5" -o "$D/avg_head.keras"
 step $MS reshape-input "$D/resnet50.h5" --nest --shape 128,128,3 -o "$D/nested_128.h5"
 step $MS summary "$D/nested_128.h5"
 
@@ -46,7 +48,7 @@ printf '\nThe last Dense layer: Flatten head %s parameters, GlobalAveragePooling
 
 printf '\nKeras 3 loads each output and predicts on a random batch:\n'
 # TensorFlow's start-up chatter goes to stderr; the verdicts go to stdout.
-$PY - "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/nested_128.h5 2>"$D/keras.log" <<'PYEOF'
+$PY - "$D"/resnet50_128.h5 "$D"/flatten_head.h5 "$D"/avg_head.h5 "$D"/avg_head.keras "$D"/nested_128.h5 2>"$D/keras.log" <<'PYEOF'
 import sys, warnings
 warnings.filterwarnings("ignore")
 import numpy as np, keras

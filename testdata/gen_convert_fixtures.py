@@ -4,6 +4,8 @@ set (gen_fixtures.py) does not hold, with real Keras:
 
     testdata/convert/k2/tfops_exact.h5   TF ops of every kind convert rewrites
                                          into a built-in Keras 3 layer
+    testdata/convert/k2/tfops_chains.h5  TF ops convert rewrites into several
+                                         built-in Keras 3 layers (mean, slices, matmul)
     testdata/convert/k2/slash_names.h5   "/" in layer names, one of them
                                          clashing with another layer once
                                          replaced by "_"
@@ -53,6 +55,23 @@ def tfops_exact(K):
     return K.Model(x, L.Dense(2, name="out")(y), name="tfops_exact")
 
 
+def tfops_chains(K):
+    # TF ops that convert rewrites as several built-in Keras 3 layers: means
+    # over leading, trailing and all axes, slices of one axis (a range, an
+    # index, with a new axis), matmul with and without transpose_b.
+    L = K.layers
+    x = K.Input((7, 9, 5), name="x")
+    a = K.Input((7, 33), name="a")
+    b = K.Input((33, 9), name="b")
+    h = L.Dense(5, name="dense")(x)
+    parts = [
+        tf.reduce_mean(h, axis=[1, 2]), tf.reduce_mean(h, axis=-1, keepdims=True), tf.reduce_mean(h, axis=[1, 2, 3])[:, None],
+        h[:, :, 2:6], h[:, 5], h[:, -3:, None], tf.matmul(a, b), tf.matmul(a, a, transpose_b=True),
+    ]
+    y = L.Concatenate(name="cat")([L.Flatten(name="flat%d" % i)(p) for i, p in enumerate(parts)])
+    return K.Model([x, a, b], L.Dense(2, name="out")(y), name="tfops_chains")
+
+
 def slash_names(K):
     L = K.layers
     x = K.Input((8, 8, 3), name="image")
@@ -98,7 +117,7 @@ def save(K, build, dialect):
 
 
 def main():
-    for build in (tfops_exact, slash_names, nested_twice, leaky_relu):
+    for build in (tfops_exact, tfops_chains, slash_names, nested_twice, leaky_relu):
         save(tf_keras, build, "k2")
     save(keras, leaky_relu, "k3")
 

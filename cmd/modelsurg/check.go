@@ -231,13 +231,13 @@ func groupFindings(fs []dialect.Finding) [][]dialect.Finding {
 	return out
 }
 
-// moreLayers names up to three layers, then how many others.
+// moreLayers names up to three layers (the message has said how many).
 func moreLayers(fs []dialect.Finding) string {
 	const show = 3
 	var s string
 	for i, f := range fs {
 		if i == show {
-			return s + fmt.Sprintf(", ... %d others", len(fs)-show)
+			return s + ", ..."
 		}
 		if i > 0 {
 			s += ", "

@@ -29,11 +29,14 @@ Each rewrite is printed with the layers it changed.
 To Keras 3: "/" in layer names becomes "_" (weights and references follow),
 and config keys Keras 3 no longer takes are dropped where they hold the value
 that changes nothing (DepthwiseConv2D groups 1, SeparableConv2D kernel_*, RNN
-time_major false, MultiHeadAttention build shapes). To Keras 2: Keras 3's
-quantization_config (null), rms_scaling (false) and initializer axes (null)
-are dropped. A layer no rule can rewrite (a TensorFlow op layer, a
-keras.applications helper layer, a value that would change what the layer
-computes) is refused by name; nothing is written.
+time_major false, MultiHeadAttention build shapes). TensorFlow op layers and
+tf-keras's keras.applications helper layers (LayerScale, CustomScaleLayer,
+StochasticDepth) become the built-in layers that compute the same. To Keras 2:
+Keras 3's quantization_config (null), rms_scaling (false) and initializer axes
+(null) are dropped, a Lambda is written in tf-keras's form, and a merge layer
+called on a constant becomes a TensorFlow op layer. A layer no rule can rewrite
+exactly (an op with no built-in equivalent, a value that would change what the
+layer computes) is refused by name; nothing is written.
 
 Weights are copied bit for bit. The output's container follows its name:
 .keras for Keras 3's archive, else .h5. A Keras 2 output cannot be .keras.

@@ -161,8 +161,8 @@ func rewriteLayers(c *model.Model, to model.Dialect, rep *ConvertReport) error {
 				continue
 			}
 			fix := rewrites[r.Name]
-			if r.Name == "tfoplambda" {
-				fix = func(l *model.Layer) (string, error) { return rewriteTFOp(m, l, shapesOf(m)) }
+			if mf := modelRewrites[r.Name]; mf != nil {
+				fix = func(l *model.Layer) (string, error) { return mf(m, l, shapesOf(m)) }
 			}
 			if fix == nil {
 				if handledByWriter[r.Name] {
@@ -191,6 +191,16 @@ func walkIn(m *model.Model, path []string, fn func(m *model.Model, path []string
 			walkIn(l.Sub, append(path[:len(path):len(path)], l.Name), fn)
 		}
 	}
+}
+
+// modelRewrites are the per-layer fixes that change the layer's calls in
+// its model (m, with the shapes inferred before any rewrite), by rule name.
+var modelRewrites = map[string]func(m *model.Model, l *model.Layer, s *model.Shapes) (string, error){
+	"tfoplambda":           rewriteTFOp,
+	"keras3-helper-layers": rewriteHelper,
+	"merge-constant": func(m *model.Model, l *model.Layer, _ *model.Shapes) (string, error) {
+		return mergeToTFOp(m, l)
+	},
 }
 
 // handledByWriter are the rules model.InDialect's writing removes, or
@@ -224,7 +234,8 @@ func renameSlashes(c *model.Model, rep *ConvertReport) error {
 
 // rewrites are the per-layer fixes, by rule name: each returns what it did.
 var rewrites = map[string]func(l *model.Layer) (string, error){
-	"depthwise-groups": dropKeys(map[string]string{"groups": "1"}),
+	"depthwise-groups":   dropKeys(map[string]string{"groups": "1"}),
+	"lambda-keras3-form": keras3Lambda,
 	"separable-kernel-args": dropKeys(map[string]string{
 		"groups": "1", "kernel_initializer": "*", "kernel_regularizer": "*", "kernel_constraint": "*"}),
 	"rnn-time-major":   dropKeys(map[string]string{"time_major": "false"}),
@@ -344,6 +355,6 @@ func dedupe(s []string) []string {
 func init() {
 	for i := range Rules {
 		n := Rules[i].Name
-		Rules[i].FixReady = Rules[i].Fix != "" && (rewrites[n] != nil || handledByWriter[n] || n == "nested-node-offset" || n == "tfoplambda")
+		Rules[i].FixReady = Rules[i].Fix != "" && (rewrites[n] != nil || handledByWriter[n] || n == "nested-node-offset" || modelRewrites[n] != nil)
 	}
 }

@@ -60,6 +60,8 @@ func TestRules(t *testing.T) {
 		{"attention-score-dot", k3, `"class_name": "Attention", "config": {"name": "att", "score_mode": "dot"}`, nil},
 		{"tfoplambda", k2, `"class_name": "TFOpLambda", "config": {"name": "tf.nn.relu6", "function": "nn.relu6"}`, []string{"tf.nn.relu6"}},
 		{"keras3-helper-layers", k2, `"class_name": "LayerScale", "config": {"name": "ls", "init_values": 1e-6, "projection_dim": 3}`, []string{"ls"}},
+		{"tf-keras-helper-layers", k2, `"class_name": "StochasticDepth", "config": {"name": "sd", "drop_path_rate": 0.1}`, []string{"sd"}},
+		{"tf-keras-helper-layers", k2, `"class_name": "CustomScaleLayer", "config": {"name": "cs", "scale": 0.1}`, nil},
 		{"batch-shape", k3, `"class_name": "Flatten", "config": {"name": "f"}`, []string{"in"}},
 		{"batch-shape", k2, `"class_name": "Flatten", "config": {"name": "f"}`, nil},
 		{"dtype-policy", k3, `"class_name": "Flatten", "config": {"name": "f", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}}}`, []string{"f"}},
@@ -96,7 +98,7 @@ func TestRules(t *testing.T) {
 // Every rule has a test case above.
 func TestEveryRuleTested(t *testing.T) {
 	seen := map[string]bool{"nested-node-offset": true} // TestNestedOffset
-	for _, name := range []string{"slash-in-names", "dot-name", "depthwise-groups", "separable-kernel-args", "rnn-time-major", "mha-build-shapes", "attention-score-dot", "tfoplambda", "keras3-helper-layers", "batch-shape", "dtype-policy", "keras3-config-keys", "initializer-axes", "lambda-keras3-form", "lambda-bytecode", "unknown-class", "rnn-seed", "mha-query-shape", "hard-sigmoid", "leaky-relu-slope"} {
+	for _, name := range []string{"slash-in-names", "dot-name", "depthwise-groups", "separable-kernel-args", "rnn-time-major", "mha-build-shapes", "attention-score-dot", "tfoplambda", "keras3-helper-layers", "tf-keras-helper-layers", "batch-shape", "dtype-policy", "keras3-config-keys", "initializer-axes", "lambda-keras3-form", "lambda-bytecode", "unknown-class", "rnn-seed", "mha-query-shape", "hard-sigmoid", "leaky-relu-slope", "merge-constant"} {
 		seen[name] = true
 	}
 	names := map[string]bool{}

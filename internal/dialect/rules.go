@@ -75,13 +75,26 @@ var Rules = []Rule{
 	{Name: "tfoplambda", Keras: model.Keras3, Fix: toKeras3,
 		Classes: []string{"TFOpLambda", "SlicingOpLambda"},
 		Layer:   always("a TensorFlow op layer, which Keras 3 does not have")},
-	// keras 3: "Unknown layer: 'LayerScale'" (ConvNeXt), "Custom>CustomScaleLayer"
-	// (InceptionResNetV2): tf-keras's keras.applications helper layers.
+	// keras 3: "Unknown layer: 'LayerScale'" (ConvNeXt), "'Custom>CustomScaleLayer'"
+	// (InceptionResNetV2, the class_name tf-keras writes), "'StochasticDepth'"
+	// (ConvNeXt with drop_path_rate > 0): tf-keras's keras.applications
+	// helper layers. Convert rewrites them into built-in layers (helpers.go).
 	{Name: "keras3-helper-layers", Keras: model.Keras3, Fix: toKeras3,
-		Classes: []string{"LayerScale", "CustomScaleLayer", "StochasticDepth"},
+		Classes: []string{"LayerScale", "CustomScaleLayer", "Custom>CustomScaleLayer", "StochasticDepth"},
 		Layer: func(l *model.Layer, d model.Dialect) string {
 			if d == model.Keras2 {
 				return "a tf-keras keras.applications helper layer, which Keras 3 does not register"
+			}
+			return ""
+		}},
+	// tf-keras: "Unknown layer: 'LayerScale'" (its own ConvNeXt's .h5),
+	// "Unknown layer: 'StochasticDepth'" (ConvNeXt with drop_path_rate):
+	// tf-keras defines them in keras.applications without registering them.
+	{Name: "tf-keras-helper-layers", Keras: model.Keras2,
+		Classes: []string{"LayerScale", "StochasticDepth"},
+		Layer: func(l *model.Layer, d model.Dialect) string {
+			if d == model.Keras2 {
+				return "a keras.applications helper layer that tf-keras does not register: load_model needs it in custom_objects"
 			}
 			return ""
 		}},
@@ -141,6 +154,11 @@ var Rules = []Rule{
 			}
 			return ""
 		}},
+	// tf-keras: its node form has no constant among a call's inputs (Keras 3
+	// writes Add()([x, ops.ones((1, 4))]) with a {"class_name": "__tensor__"} input).
+	{Name: "merge-constant", Keras: model.Keras2, Fix: toKeras2,
+		Classes: []string{"Add", "Subtract", "Multiply", "Maximum", "Minimum", "Average", "Concatenate", "Dot"},
+		Layer:   mergeConstant},
 	// Both Kerases unmarshal a Lambda's bytecode: it loads only in the
 	// Python version that wrote it (Keras 3 also needs safe_mode=False).
 	{Name: "lambda-bytecode", Keras: Any, Severity: Warns,

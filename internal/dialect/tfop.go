@@ -29,11 +29,22 @@ func rewriteTFOp(m *model.Model, l *model.Layer, s *model.Shapes) (string, error
 	op := tfOp{fn: fn, n: n}
 	if s != nil {
 		if in := s.Inputs(model.NodeID{Layer: l, Node: 0}); len(in) > 0 {
-			op.in = in[0]
+			op.in, op.ins = in[0], in
 		}
 	}
 	if err := op.read(); err != nil {
 		return refuse(err.Error())
+	}
+	if chain := chainOps[fn]; chain != nil {
+		steps, err := chain(&op)
+		if err != nil {
+			return refuse(err.Error())
+		}
+		if len(steps) > 1 && m.IsSequential() {
+			return refuse("it needs several layers, which a Sequential model cannot hold in its place")
+		}
+		class := l.Class
+		return describeChain(class, fn, steps, applyChain(m, l, steps, n.In)), nil
 	}
 	class, cfg, ins, err := op.layer()
 	if err != nil {
@@ -57,8 +68,10 @@ func rewriteTFOp(m *model.Model, l *model.Layer, s *model.Shapes) (string, error
 type tfOp struct {
 	fn string
 	n  *model.Node
-	// in is the shape of the first tensor, nil when unknown.
-	in model.Shape
+	// in is the shape of the first tensor, nil when unknown; ins are all
+	// the call's tensors' shapes (nil when unknown).
+	in  model.Shape
+	ins []model.Shape
 	// x and y are the operands: a tensor (index into n.In) or a constant.
 	xT, yT int
 	xC, yC *float64

@@ -155,7 +155,11 @@ func order(nd *Node, to Dialect, from map[*jsonx.Value]int) ([]Tensor, [][]*json
 		return in, holes
 	}
 	var perEntry [][]*jsonx.Value
-	for _, e := range nd.raw.Elems {
+	entries := nd.raw.Elems
+	if isEntry(nd.raw) {
+		entries = []*jsonx.Value{nd.raw}
+	}
+	for _, e := range entries {
 		add(e)
 		var hs []*jsonx.Value
 		kwTriples(e.Elems[3], &hs, 0)
@@ -287,9 +291,17 @@ func (m *Model) toListNode(nd *Node, class string) error {
 	if len(call.Elems) > 0 {
 		nd.Kwargs = call.Elems[len(call.Elems)-1].Elems[3].Obj
 	}
+	if keepsStructure[class] && args.Elems[0].Kind != jsonx.Array && len(call.Elems) == 1 {
+		nd.raw = call.Elems[0] // tf-keras would call it on a list of the one tensor
+	}
 	nd.In, nd.holes = order(nd, Keras2, from)
 	return nil
 }
+
+// keepsStructure are the tf-keras classes called on their first argument
+// as the node writes it (_preserve_input_structure_in_config): one tensor
+// is a bare entry, not a list of one.
+var keepsStructure = map[string]bool{"TFOpLambda": true, "SlicingOpLambda": true}
 
 // rnnClasses take their initial states as the inputs after the first in
 // tf-keras's node form, as initial_state in Keras 3's.

@@ -11,9 +11,9 @@ output must:
   by the slash-in-names rule under its new name);
 - predict what the source predicts in its own Keras, on the seeded batch
   (an input named *mask* given 0 or 1: tf_keras and Keras 3 read other
-  attention-mask values differently): within 1e-6 (max abs
-  difference; the two Kerases' kernels for the same op may round
-  differently), bit for bit where they agree;
+  attention-mask values differently): bit for bit, or within 1e-6 (max
+  abs difference) where a layer's kernel differs between the two Kerases
+  (KERNELS_DIFFER) and for the applications;
 - be judged "loads" by modelsurg check for the target.
 A source convert refuses (a layer no rule rewrites) must exit 1 naming the
 layer and write nothing: REFUSED lists them with the reason.
@@ -31,13 +31,17 @@ from conftest import TESTDATA, batch_for, run_modelsurg
 from test_verbs import app_path
 
 MAX_DIFF = 1e-6
+# Layers whose kernels the two Kerases compute differently (measured
+# 2026-12-01: LSTM, GRU and ConvLSTM2D fixtures differ by up to 3e-8,
+# MultiHeadAttention by 1.5e-8, with no op rewritten). A model without them
+# must predict bit for bit the same, apart from the applications: TF's
+# large convolutions may differ in the last bits from run to run
+# (InceptionResNetV2 differed by 2.3e-10 once, 0 on a rerun).
+KERNELS_DIFFER = {"LSTM", "GRU", "ConvLSTM2D", "MultiHeadAttention"}
 
 # Sources convert refuses, with the layer its error names.
 REFUSED = {
-    ("k2", "tfops"): 'layer "tf.math.reduce_mean": a TensorFlow op layer (tf.math.reduce_mean), which Keras 3 does not have: no built-in',
     ("k2", "tfops_multi"): 'layer "tf.split": a TensorFlow op layer (tf.split), which Keras 3 does not have: no built-in',
-    ("k3", "keras3_ops"): 'layer "add_const" (Add): a call whose first argument is not tensors',
-    ("k3", "lambda"): 'layer "affine_lambda": a Keras 3 Lambda (no function_type)',
     ("k2", "rnn_wrappers"): 'recurrent_activation "hard_sigmoid" computes clip(0.2x + 0.5) in tf-keras',
 }
 
@@ -59,6 +63,10 @@ def load(path, k):
     kw = {"compile": False}
     if k == "3":
         kw["safe_mode"] = False
+    else:  # tf_keras's ConvNeXt files name helper layers it does not register
+        from tf_keras.src.applications import convnext
+
+        kw["custom_objects"] = {"LayerScale": convnext.LayerScale, "StochasticDepth": convnext.StochasticDepth}
     return K.models.load_model(path, **kw)
 
 
@@ -78,7 +86,7 @@ def renames(stderr):
     return out
 
 
-def check_converted(src, src_k, out, dst_k, renamed):
+def check_converted(src, src_k, out, dst_k, renamed, exact=True):
     m, got = load(src, src_k), load(out, dst_k)
     have = dict(leaves(got))
     for path, sl in leaves(m):
@@ -87,7 +95,9 @@ def check_converted(src, src_k, out, dst_k, renamed):
         sw, gw = sl.get_weights(), gl.get_weights()
         assert len(sw) == len(gw), "%s: %d weights, want %d" % (path, len(gw), len(sw))
         for a, b in zip(gw, sw):
-            assert a.shape == b.shape and a.tobytes() == b.tobytes(), "%s: a weight differs" % path
+            # convert writes a LayerScale's gamma (C,) as a 1x1 depthwise kernel (1, 1, C, 1)
+            kernel = type(sl).__name__ == "LayerScale" and a.shape == (1,) * (a.ndim - 2) + b.shape + (1,)
+            assert (a.shape == b.shape or kernel) and a.tobytes() == b.tobytes(), "%s: a weight differs" % path
     x = batch_for(m)
     for i, t in enumerate(m.inputs):
         if "mask" in t.name:
@@ -96,6 +106,8 @@ def check_converted(src, src_k, out, dst_k, renamed):
         assert a.shape == b.shape
         diff = float(np.max(np.abs(a.astype("float64") - b.astype("float64")))) if a.size else 0.0
         assert diff <= MAX_DIFF, "predictions differ by %g" % diff
+        assert diff == 0 or not exact or any(type(l).__name__ in KERNELS_DIFFER for _, l in leaves(m)), \
+            "predictions differ by %g, and no layer's kernel differs between the Kerases" % diff
     check = json.loads(run_modelsurg("check", out, "--format", "json").stdout)
     assert check["keras" + dst_k]["verdict"] == "loads", check
 
@@ -123,11 +135,15 @@ def test_convert_fixture(dialect, name, src_ext, ext, tmp_path):
 
 
 # ResNet50 (plain), DenseNet121 ("/" in names), EfficientNetB0 (DepthwiseConv2D
-# groups), MobileNetV2 into .h5, and back from Keras 3. InceptionV3, VGG16,
-# Keras 3's MobileNetV2 and DenseNet121 passed too (measured 2026-12-01) and
-# are left out to keep the suite's time.
+# groups), MobileNetV2 into .h5, and back from Keras 3; tf_keras's helper
+# layers: ConvNeXtTiny (LayerScale, TF op adds, nested Sequentials) into
+# .keras, InceptionResNetV2 (CustomScaleLayer) into .h5 (both also pass
+# into the other format, measured 2026-12-01). InceptionV3, VGG16, Keras 3's
+# MobileNetV2 and DenseNet121 passed too (measured 2026-12-01) and are left
+# out to keep the suite's time.
 APP_CASES = [("k2", "resnet50", ".keras"), ("k2", "densenet121", ".keras"), ("k2", "efficientnetb0", ".keras"),
-             ("k2", "mobilenetv2", ".h5"), ("k3", "resnet50", ".h5")]
+             ("k2", "mobilenetv2", ".h5"), ("k3", "resnet50", ".h5"),
+             ("k2", "convnexttiny", ".keras"), ("k2", "inceptionresnetv2", ".h5")]
 
 
 @pytest.mark.parametrize("dialect,app,ext", APP_CASES, ids=["%s/%s%s" % c for c in APP_CASES])
@@ -137,7 +153,7 @@ def test_convert_app(request, dialect, app, ext, tmp_path):
     to = "keras3" if dialect == "k2" else "keras2"
     p = run_modelsurg("convert", src, "--to", to, "-o", out)
     assert p.returncode == 0, p.stderr.decode()
-    check_converted(src, dialect[1], out, to[-1], renames(p.stderr.decode()))
+    check_converted(src, dialect[1], out, to[-1], renames(p.stderr.decode()), exact=False)
 
 
 # Every surgery takes --to: its output equals the same surgery's output
