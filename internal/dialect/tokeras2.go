@@ -238,21 +238,8 @@ func tensorAndConstant(n *model.Node, commute bool) (model.Tensor, *jsonx.Value,
 		return model.Tensor{}, nil, fmt.Errorf("a constant of dtype %q", dt)
 	}
 	v := cc.Get("value")
-	if v == nil || serialized(v, 0) || len(constShape(v)) != rank {
+	if v == nil || serialized(v, 0) || len(model.ConstShape(v)) != rank {
 		return model.Tensor{}, nil, fmt.Errorf("a constant of another rank than the tensor (Keras 3 then expands it)")
 	}
 	return n.In[0], v.Clone(), nil
-}
-
-// constShape is the shape of a constant written as nested lists.
-func constShape(v *jsonx.Value) []int {
-	var s []int
-	for v != nil && v.Kind == jsonx.Array {
-		s = append(s, len(v.Elems))
-		if len(v.Elems) == 0 {
-			break
-		}
-		v = v.Elems[0]
-	}
-	return s
 }

@@ -61,8 +61,8 @@ func tfName(f string) string {
 	return f
 }
 
-// kwShape is the shape of a constant call argument (a number or nested lists).
-func kwShape(v *jsonx.Value) Shape {
+// ConstShape is the shape of a constant call argument (a number or nested lists).
+func ConstShape(v *jsonx.Value) Shape {
 	s := Shape{}
 	for v != nil && v.Kind == jsonx.Array {
 		s = append(s, len(v.Elems))
@@ -110,7 +110,7 @@ var tfOpLayer = &layerKind{
 			if c.kw != nil {
 				for i, k := range c.kw.Keys {
 					if v := c.kw.Vals[i]; v.Kind == jsonx.Array && !isTensorArg(v) && k != "name" && k != "axis" {
-						shapes = append(shapes, kwShape(v))
+						shapes = append(shapes, ConstShape(v))
 					}
 				}
 			}
@@ -510,6 +510,6 @@ func tfGather(c *lcfg, in []Shape) ([]Shape, error) {
 	if a, err = c.axis(a, len(s)); err != nil {
 		return nil, err
 	}
-	out := append(s[:a].Clone(), kwShape(idx)...)
+	out := append(s[:a].Clone(), ConstShape(idx)...)
 	return c.one(append(out, s[a+1:]...), nil)
 }
