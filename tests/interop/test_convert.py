@@ -182,3 +182,14 @@ def test_surgery_to(dialect, name, args, tmp_path):
     assert p.returncode == 0, p.stderr.decode()
     assert ("converted from %s to %s" % ("keras" + dialect[1], to)) in p.stderr.decode()
     check_converted(plain, dialect[1], converted, to[-1], renames(p.stderr.decode()))
+
+
+def test_check_tf_keras_convnext(request):
+    """check agrees with tf_keras, which cannot load its own ConvNeXt .h5
+    (it does not register LayerScale), and with Keras 3, which loads it
+    once converted (test_convert_app)."""
+    src = app_path(request, "k2", "convnexttiny")
+    check = json.loads(run_modelsurg("check", src, "--format", "json").stdout)
+    assert check["keras2"]["verdict"] == "does not load", check["keras2"]
+    with pytest.raises(ValueError, match="Unknown layer: 'LayerScale'"):
+        keras_report.keras_module("2").models.load_model(src, compile=False)
