@@ -15,7 +15,8 @@ size of the input, which cp and dd copy whole), and converts the Keras 2
 .keras (modelsurg convert), then runs every command ROUNDS times,
 interleaved (round 1 of each, round 2 of each, ...), and reports the median wall time of each and its peak RSS
 (GNU time's %M, in a first run of its own), and the ratios modelsurg/cp,
-modelsurg/(cp + fsync) and Keras/modelsurg. cp + fsync is `dd conv=fsync`:
+modelsurg/(cp + fsync) and Keras/modelsurg. Each command starts on a synced
+disk (no write-back of the command before it pending). cp + fsync is `dd conv=fsync`:
 modelsurg syncs its output before renaming it into place, which cp does
 not. With --readme, the table between the BENCH markers in that file is
 replaced by the new one.
@@ -170,7 +171,11 @@ def ensure_nasnet(out):
 
 def run_timed(argv, env=None, ok=(0,)):
     """Run argv; return its wall time in seconds. An exit status not in ok
-    stops the bench (diff exits 1 when the files differ)."""
+    stops the bench (diff exits 1 when the files differ). The disk is synced
+    first, untimed: no command waits on the write-back of the one before
+    (cp leaves its 100 MB dirty, and a dd after it measured up to 60%
+    slower than one after a sync)."""
+    os.sync()
     t0 = time.perf_counter()
     p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     dt = time.perf_counter() - t0

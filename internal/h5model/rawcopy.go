@@ -53,19 +53,21 @@ type copier struct {
 	queue chan span
 	done  chan error
 	stop  atomic.Bool
-	// written is each span copied, with the CRC-32 of its bytes, for a
-	// .keras archive's header (read after finish).
+	// sums: the output goes into a .keras archive, whose header needs the
+	// CRC-32 of the weights file; written is then each span copied, with
+	// the CRC-32 of its bytes (read after finish).
+	sums    bool
 	written []kerasfile.Known
 }
 
 // startCopier opens the output HDF5 is writing at path and starts the
-// goroutine that copies spans into it.
-func startCopier(path string) (*copier, error) {
+// goroutine that copies spans into it, with their CRCs when sums is set.
+func startCopier(path string, sums bool) (*copier, error) {
 	out, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
-	c := &copier{files: map[*File]*os.File{}, out: out, queue: make(chan span, 1024), done: make(chan error, 1)}
+	c := &copier{files: map[*File]*os.File{}, out: out, queue: make(chan span, 1024), done: make(chan error, 1), sums: sums}
 	go c.run()
 	return c, nil
 }
@@ -78,8 +80,10 @@ func (c *copier) run() {
 			continue
 		}
 		var crc uint32
-		if crc, err = copySpan(c.out, s, buf); err == nil {
-			c.written = append(c.written, kerasfile.Known{Off: s.doff, Len: s.n, CRC: crc})
+		if crc, err = copySpan(c.out, s, buf, c.sums); err == nil {
+			if c.sums {
+				c.written = append(c.written, kerasfile.Known{Off: s.doff, Len: s.n, CRC: crc})
+			}
 			startWriteback(c.out, s.doff, s.n)
 		}
 	}
@@ -216,8 +220,8 @@ func (c *copier) dataset(fh io.ReaderAt, src hid, sname string, dst hid, dname s
 // errShortSource is returned when a source file ends inside a dataset.
 var errShortSource = errors.New("source file ends inside a dataset (truncated?)")
 
-// copySpan copies s and returns the CRC-32 of its bytes.
-func copySpan(out *os.File, s span, buf []byte) (uint32, error) {
+// copySpan copies s and returns, with sum, the CRC-32 of its bytes.
+func copySpan(out *os.File, s span, buf []byte, sum bool) (uint32, error) {
 	var crc uint32
 	for done := int64(0); done < s.n; {
 		b := buf[:min(int64(len(buf)), s.n-done)]
@@ -230,7 +234,9 @@ func copySpan(out *os.File, s span, buf []byte) (uint32, error) {
 		if _, err := out.WriteAt(b, s.doff+done); err != nil {
 			return 0, err
 		}
-		crc = crc32.Update(crc, crc32.IEEETable, b)
+		if sum {
+			crc = crc32.Update(crc, crc32.IEEETable, b)
+		}
 		done += int64(len(b))
 	}
 	return crc, nil

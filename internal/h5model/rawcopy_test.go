@@ -328,7 +328,7 @@ func TestCopierShortSource(t *testing.T) {
 		if err := os.WriteFile(out, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		c, err := startCopier(out)
+		c, err := startCopier(out, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -362,7 +362,7 @@ func TestCopierPlacesBytes(t *testing.T) {
 	if err := os.WriteFile(out, make([]byte, 4*bufSize), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := startCopier(out)
+	c, err := startCopier(out, false)
 	if err != nil {
 		t.Fatal(err)
 	}

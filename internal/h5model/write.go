@@ -89,7 +89,7 @@ func withUserBlock(tmp string, ub int64, write func(out hid, c *copier) error) e
 	if err != nil {
 		return err
 	}
-	c, err := startCopier(tmp)
+	c, err := startCopier(tmp, ub > 0) // a user block: the zip of a .keras archive
 	if err != nil {
 		closeFile(out)
 		return err
