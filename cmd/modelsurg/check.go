@@ -121,7 +121,7 @@ func openChecked(path string) (*model.Model, []dialect.WeightProblem, error) {
 		// a .keras archive's weights are read at once, and refused as a whole
 		if cerr = g.ReadArchiveWeights(); cerr != nil {
 			g.Close()
-			return nil, nil, cerr
+			return nil, nil, fmt.Errorf("%s: %w", path, cerr)
 		}
 	}
 	if cerr != nil || g.WeightsOnly() {

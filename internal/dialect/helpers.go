@@ -78,15 +78,6 @@ func callRank(l *model.Layer, s *model.Shapes) (rank, last int, err error) {
 	return rank, last, nil
 }
 
-// ones is a JSON list of n ones.
-func ones(n int) *jsonx.Value {
-	v := jsonx.Arr()
-	for range n {
-		v.Elems = append(v.Elems, jsonx.Int(1))
-	}
-	return v
-}
-
 func rewriteLayerScale(l *model.Layer, s *model.Shapes) (string, error) {
 	rank, last, err := callRank(l, s)
 	if err != nil {
@@ -106,18 +97,14 @@ func rewriteLayerScale(l *model.Layer, s *model.Shapes) (string, error) {
 	}
 	n := rank - 2
 	for _, k := range []string{"kernel_size", "strides", "dilation_rate"} {
-		cfg.Set(k, ones(n))
+		cfg.Set(k, intsJSON(slices.Repeat([]int{1}, n)))
 	}
 	cfg.Set("padding", jsonx.Str("valid"))
 	cfg.Set("depth_multiplier", jsonx.Int(1))
 	cfg.Set("data_format", jsonx.Str("channels_last"))
 	cfg.Set("activation", jsonx.Str("linear"))
 	cfg.Set("use_bias", jsonx.BoolV(false))
-	kernel := make([]int, 0, rank)
-	for range n {
-		kernel = append(kernel, 1)
-	}
-	kernel = append(kernel, int(c), 1)
+	kernel := append(slices.Repeat([]int{1}, n), int(c), 1)
 	switch len(l.Weights) {
 	case 0: // a config without weights
 	case 1:
@@ -164,7 +151,7 @@ func rewriteStochasticDepth(l *model.Layer, s *model.Shapes) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	noise := ones(rank)
+	noise := intsJSON(slices.Repeat([]int{1}, rank))
 	noise.Elems[0] = jsonx.NullV()
 	cfg.Set("rate", l.Config.Get("drop_path_rate"))
 	cfg.Set("noise_shape", noise)
@@ -199,9 +186,7 @@ func rewriteCustomScale(m *model.Model, l *model.Layer) (string, error) {
 	rcfg.Set("scale", scale)
 	rcfg.Set("offset", jsonx.Float(math.Copysign(0, -1))) // x + -0.0 is x, a zero's sign too
 	r := model.NewLayer("Rescaling", m.UniqueName(l.Name+"_scale", m.AllNames()), rcfg)
-	// Placed before l in a new array: Convert's walk over the old one sees
-	// every layer once.
-	m.Layers = slices.Insert(slices.Clip(m.Layers), slices.Index(m.Layers, l), r)
+	m.InsertBefore(r, l)
 	for i, n := range l.Nodes {
 		a, b := n.In[0], n.In[1]
 		k := m.Call(r, []model.Tensor{b}, nil)

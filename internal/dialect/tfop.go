@@ -3,6 +3,7 @@ package dialect
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/modelsurg/modelsurg/internal/jsonx"
 	"github.com/modelsurg/modelsurg/internal/model"
@@ -264,13 +265,9 @@ func (o *tfOp) axisReshape(cfg *jsonx.Obj) (string, *jsonx.Obj, []model.Tensor, 
 		}
 		shape = append(shape[:axis], shape[axis+1:]...)
 	}
-	target := jsonx.Arr()
-	for _, d := range shape[1:] {
-		if d == model.None {
-			return "", nil, nil, fmt.Errorf("its input's shape is not known in full")
-		}
-		target.Elems = append(target.Elems, jsonx.Int(int64(d)))
+	if slices.Contains(shape[1:], model.None) {
+		return "", nil, nil, fmt.Errorf("its input's shape is not known in full")
 	}
-	cfg.Set("target_shape", target)
+	cfg.Set("target_shape", intsJSON(shape[1:]))
 	return "Reshape", cfg, o.n.In, nil
 }

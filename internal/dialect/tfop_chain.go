@@ -61,12 +61,8 @@ func applyChain(m *model.Model, l *model.Layer, steps []step, ins []model.Tensor
 	var added []string
 	for _, st := range steps[:len(steps)-1] {
 		name := m.UniqueName(l.Name+"_"+stepNames[st.class], taken)
-		taken[name] = true
 		nl := model.NewLayer(st.class, name, withBase(l, st.cfg))
-		at := slices.Index(m.Layers, l)
-		// a new array: the walk over m.Layers that calls the rewrite goes on
-		// over the old one, unshifted
-		m.Layers = slices.Insert(slices.Clip(m.Layers), at, nl)
+		m.InsertBefore(nl, l)
 		m.Call(nl, ins, nil)
 		ins = []model.Tensor{{Layer: nl, Node: nl.Nodes[0], Index: 0}}
 		added = append(added, name)

@@ -99,15 +99,14 @@ func (f *File) ReadArchiveWeights() error {
 	}
 	leave := enter()
 	defer leave()
-	if err := f.walkKeras3(); err != nil {
-		f.Groups = nil
-		return fmt.Errorf("%s: %w", f.Path, err)
+	err := f.walkKeras3()
+	if err == nil {
+		err = checkSaved(f.Model, f.Shapes)
 	}
-	if err := checkSaved(f.Model, f.Shapes); err != nil {
+	if err != nil {
 		f.Groups = nil
-		return fmt.Errorf("%s: %w", f.Path, err)
 	}
-	return nil
+	return err
 }
 
 // walkKeras3 gives every layer of the model its weights from

@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // Keep removes every call of m not in keep, and every layer left without
 // calls (InputLayers not in keep too), then renumbers the references the
 // config writes. Kept calls must only read kept calls. It returns the
@@ -46,6 +48,17 @@ func (m *Model) Keep(keep map[NodeID]bool) []*Layer {
 	}
 	m.sync()
 	return removed
+}
+
+// InsertBefore adds l to m's layers just before at (last when at is not
+// one of them); the caller adds its calls. The list is a new array: a walk
+// over the old one, under way, sees every layer once and unshifted.
+func (m *Model) InsertBefore(l, at *Layer) {
+	i := slices.Index(m.Layers, at)
+	if i < 0 {
+		i = len(m.Layers)
+	}
+	m.Layers = slices.Insert(slices.Clip(m.Layers), i, l)
 }
 
 // Append adds l as the last layer of m. In a Sequential model it is called

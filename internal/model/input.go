@@ -38,14 +38,7 @@ func (m *Model) CutInput(id NodeID, tensor int, name string, s Shape) (*Layer, e
 	for i := range m.Outputs {
 		swap(&m.Outputs[i])
 	}
-	at := len(m.Layers)
-	for i, x := range m.Layers {
-		if x == id.Layer {
-			at = i
-			break
-		}
-	}
-	m.Layers = append(m.Layers[:at:at], append([]*Layer{l}, m.Layers[at:]...)...)
+	m.InsertBefore(l, id.Layer)
 	m.sync()
 	return l, nil
 }
